@@ -1,0 +1,78 @@
+"""Who may call what: the role in effect must hold the permission AND the token the ability.
+
+A view declares `required_access = {"<action or method>": Access(ability, permission)}`;
+an action or method it does not declare is refused.
+"""
+
+from dataclasses import dataclass
+
+from rest_framework.permissions import BasePermission
+
+from accounts.selectors import role_permissions, session_payload, user_has_role_record
+from accounts.services import application_get
+from config.api import errors
+
+
+@dataclass(frozen=True)
+class Access:
+    ability: str | None
+    permission: str | None
+
+
+def requested_application_slug(request) -> str | None:
+    value = request.query_params.get("application")
+    if value is None and hasattr(request.data, "get"):
+        value = request.data.get("application")
+    if value is not None and not isinstance(value, str):
+        raise errors.InvalidParam("application", "application must be a string.")
+    return value
+
+
+def session_view_param(request) -> str | None:
+    value = request.query_params.get("session_view")
+    if value is None and hasattr(request.data, "get"):
+        value = request.data.get("session_view")
+    return value if isinstance(value, str) else None
+
+
+class HasRoleAndAbility(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if token is None:
+            raise errors.InvalidToken(
+                "No authentication token was given. Send 'Authorization: Bearer <token>'."
+            )
+        if getattr(view, "requires_role_record", True) and not user_has_role_record(request.user):
+            raise errors.ClientRequired(
+                session=session_payload(token, view=session_view_param(request))
+            )
+        key = getattr(view, "action", None) or request.method.lower()
+        access = getattr(view, "required_access", {}).get(key)
+        if access is None:
+            access = getattr(view, "required_access", {}).get(request.method.lower())
+        if access is None:
+            raise errors.PermissionDenied("This action is not open to API tokens.")
+        slug = requested_application_slug(request)
+        application = application_get(slug=slug) if slug else token.application
+        request.application = application
+        if access.ability and not token.has_ability(access.ability):
+            raise errors.PermissionDenied(f"This token lacks the '{access.ability}' ability.")
+        if access.permission:
+            granted = role_permissions(user=request.user, application=application)
+            if "*" not in granted and access.permission not in granted:
+                raise errors.PermissionDenied(
+                    f"Your role in '{application.slug}' does not allow this "
+                    f"(needs {access.permission})."
+                )
+        return True
+
+
+class AuthenticatedSession(BasePermission):
+    """Any live token; no role record needed (session endpoints, client registration)."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.auth is None:
+            raise errors.InvalidToken(
+                "No authentication token was given. Send 'Authorization: Bearer <token>'."
+            )
+        return True

@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.api.exceptions import api_crash, api_route_not_found
+from config.api.views import health
+
+api_patterns = [
+    path("", include("accounts.api.urls")),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("health", health, name="health"),
+]
+
+
+def handler404(request, exception=None):
+    if request.path.startswith("/api/"):
+        return api_route_not_found(request, exception)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        return api_crash(request)
+    from django.views.defaults import server_error
+
+    return server_error(request)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GroupOrdersConfig(AppConfig):
+    name = "group_orders"
+    verbose_name = "Group orders and jobs"

@@ -1,0 +1,15 @@
+from tests.factories.accounts import (
+    ApplicationRoleFactory,
+    ClientFactory,
+    EmployeeFactory,
+    LiaisonFactory,
+    UserFactory,
+)
+
+__all__ = [
+    "ApplicationRoleFactory",
+    "ClientFactory",
+    "EmployeeFactory",
+    "LiaisonFactory",
+    "UserFactory",
+]
