@@ -7,6 +7,9 @@ from config.api.views import health
 
 api_patterns = [
     path("", include("accounts.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("stages.api.urls")),
+    path("", include("group_orders.api.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
@@ -15,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("health", health, name="health"),
+    path("", include("orders.api.customer_urls")),
 ]
 
 

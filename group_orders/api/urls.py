@@ -1,0 +1,3 @@
+"""Group orders V3 API (/api/v3/group_orders...)."""
+
+urlpatterns: list = []

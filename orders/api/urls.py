@@ -1,0 +1,3 @@
+"""Integrator orders API (/api/orders...). Filled by the orders work."""
+
+urlpatterns: list = []

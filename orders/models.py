@@ -1,0 +1,367 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Client
+
+
+class Location(models.Model):
+    """A shop or production site an order is fulfilled from."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    address = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=120, blank=True)
+    state = models.CharField(max_length=60, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, default="US")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceType(models.Model):
+    """A kind of work an order asks for; job-flow rules and imports refer to its slug."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Address(models.Model):
+    """A postal address; a client's primary shipping address is the fallback for shipments."""
+
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.CASCADE, related_name="addresses"
+    )
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    address = models.CharField(max_length=255)
+    address_2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=120)
+    state = models.CharField(max_length=60, blank=True)
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, default="US")
+    is_primary_shipping = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"],
+                condition=Q(is_primary_shipping=True),
+                name="one_primary_shipping_address_per_client",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address}, {self.city}"
+
+
+class Package(models.Model):
+    """What a plan ships; `required_option` names an option the customer must choose."""
+
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    shipping_domestic = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    shipping_international = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    items = models.JSONField(default=list, blank=True)
+    required_option = models.CharField(
+        max_length=60, blank=True, help_text="e.g. 'size'; empty when no option is required"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Plan(models.Model):
+    name = models.CharField(max_length=120)
+    css_class = models.SlugField(max_length=120, help_text="The `class` of the customer API.")
+    description = models.TextField(blank=True)
+    online_benefits = models.TextField(blank=True)
+    annotations = models.TextField(blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    duration = models.PositiveIntegerField(default=12, help_text="Months.")
+    price = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    upgrade_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    available_to_customer = models.BooleanField(default=True)
+    package = models.ForeignKey(
+        Package, null=True, blank=True, on_delete=models.SET_NULL, related_name="plans"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrderType(models.TextChoices):
+    DELIVERY = "delivery", "Delivery"
+    COLLECTION = "collection", "Collection"
+
+
+class Order(models.Model):
+    """An order. Its current stage lives in stages.OrderStatus (one source of truth)."""
+
+    number = models.CharField(max_length=32, unique=True, help_text="Human order number.")
+    external_id = models.CharField(max_length=120, null=True, blank=True)
+    hash = models.CharField(max_length=32, unique=True, editable=False)
+
+    customer = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    address = models.ForeignKey(
+        Address, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    billing_address = models.ForeignKey(
+        Address, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    shipping_address = models.ForeignKey(
+        Address, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    plan = models.ForeignKey(
+        Plan, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    group_order = models.ForeignKey(
+        "group_orders.GroupOrder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders",
+    )
+
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(blank=True)
+    telephone = models.CharField(max_length=40, blank=True)
+    comment = models.TextField(blank=True)
+    notify = models.BooleanField(null=True, blank=True)
+    order_type = models.CharField(
+        max_length=16, choices=OrderType.choices, default=OrderType.COLLECTION
+    )
+    order_date = models.DateField(null=True, blank=True)
+    order_time = models.TimeField(null=True, blank=True)
+    processed = models.BooleanField(default=False)
+    total_items = models.PositiveIntegerField(default=0)
+    order_total = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    payment = models.CharField(max_length=40, blank=True)
+    invoice_prefix = models.CharField(max_length=40, blank=True)
+    invoice_date = models.DateTimeField(null=True, blank=True)
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_orders",
+    )
+    assignee_group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_orders"
+    )
+    assignee_updated_at = models.DateTimeField(null=True, blank=True)
+
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.TextField(blank=True)
+
+    service_type = models.ForeignKey(
+        ServiceType, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    services_addons = models.JSONField(default=list, blank=True)
+    delivery_rush = models.BooleanField(default=False)
+    due_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    cancel_reason = models.CharField(max_length=255, blank=True)
+    cancel_note = models.TextField(blank=True)
+
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    is_deleted = models.BooleanField(default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    is_on_hold = models.BooleanField(default=False)
+    hold_reason = models.CharField(max_length=255, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    is_invalid = models.BooleanField(default=False)
+    invalid_reason = models.CharField(max_length=255, blank=True)
+
+    completion_requested_at = models.DateTimeField(null=True, blank=True)
+    completion_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    date_added = models.DateTimeField(auto_now_add=True)
+    date_modified = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords(excluded_fields=["date_modified"])
+
+    class Meta:
+        ordering = ["-id"]
+        permissions = [
+            ("request_completion", "Can request completion of an order"),
+            ("view_own_orders", "Can see own completed orders (customer API)"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=Q(external_id__isnull=False),
+                name="unique_order_external_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(order_total__gte=0), name="order_total_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "id"], name="order_customer_idx"),
+            models.Index(fields=["customer", "completed_at"], name="order_customer_done_idx"),
+            models.Index(fields=["location", "id"], name="order_location_idx"),
+            models.Index(fields=["assignee", "id"], name="order_assignee_idx"),
+            models.Index(fields=["order_type", "id"], name="order_type_idx"),
+            models.Index(fields=["service_type", "id"], name="order_service_type_idx"),
+            models.Index(fields=["group_order", "id"], name="order_group_order_idx"),
+            models.Index(fields=["date_added"], name="order_date_added_idx"),
+            models.Index(fields=["order_date"], name="order_order_date_idx"),
+            models.Index(fields=["email"], name="order_email_idx"),
+            models.Index(fields=["telephone"], name="order_telephone_idx"),
+            models.Index(fields=["id"], condition=Q(is_on_hold=True), name="order_on_hold_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.number}"
+
+    @staticmethod
+    def new_hash() -> str:
+        return uuid.uuid4().hex
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    name = models.CharField(max_length=200)
+    option = models.CharField(max_length=200, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+    price = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    subtotal = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="order_line_price_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name}"
+
+
+class OrderTotal(models.Model):
+    """One row of an order's `order_totals`: subtotal, shipping, discount, tax, total…"""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="totals")
+    code = models.SlugField(max_length=40)
+    title = models.CharField(max_length=120)
+    value = models.DecimalField(max_digits=12, decimal_places=4)
+    priority = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["priority", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "code"], name="unique_order_total_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}: {self.value}"
+
+
+class Shipment(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        BACKORDERED = "backordered", "Backordered"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    ship_date = models.DateField(null=True, blank=True)
+    tracking_url = models.URLField(blank=True)
+    shipping_address = models.ForeignKey(
+        Address, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Shipment {self.pk} of {self.order_id}"
+
+
+class ShipmentItem(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="items")
+    name = models.CharField(max_length=200)
+    thumbnail = models.URLField(null=True, blank=True)
+    option = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrderRequest(models.Model):
+    """A request that may become an order (e.g. an appointment booked before ordering)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONVERTED = "converted", "Converted to an order"
+        DECLINED = "declined", "Declined"
+
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="order_requests"
+    )
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="order_requests"
+    )
+    service_type = models.ForeignKey(
+        ServiceType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    order = models.OneToOneField(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="request"
+    )
+    notes = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Order request {self.pk}"

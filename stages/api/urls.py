@@ -1,0 +1,3 @@
+"""Stage APIs (/api/v1/order_stages, /api/orders/{id}/stages, /transitions)."""
+
+urlpatterns: list = []
