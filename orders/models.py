@@ -116,7 +116,8 @@ class Order(models.Model):
     """An order. Its current stage lives in stages.OrderStatus (one source of truth)."""
 
     number = models.CharField(max_length=32, unique=True, help_text="Human order number.")
-    external_id = models.CharField(max_length=120, null=True, blank=True)
+    # NULL, not "", when absent: the unique constraint then ignores orders without one
+    external_id = models.CharField(max_length=120, null=True, blank=True)  # noqa: DJ001
     hash = models.CharField(max_length=32, unique=True, editable=False)
 
     customer = models.ForeignKey(
@@ -324,7 +325,7 @@ class Shipment(models.Model):
 class ShipmentItem(models.Model):
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="items")
     name = models.CharField(max_length=200)
-    thumbnail = models.URLField(null=True, blank=True)
+    thumbnail = models.URLField(blank=True)
     option = models.CharField(max_length=200, blank=True)
 
     class Meta:

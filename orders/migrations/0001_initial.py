@@ -303,7 +303,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200)),
-                ('thumbnail', models.URLField(blank=True, null=True)),
+                ('thumbnail', models.URLField(blank=True)),
                 ('option', models.CharField(blank=True, max_length=200)),
                 ('shipment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='orders.shipment')),
             ],
