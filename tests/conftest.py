@@ -81,3 +81,15 @@ def clock(monkeypatch) -> Clock:
     from datetime import UTC, datetime
 
     return Clock(monkeypatch, datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.postgres` tests run only when DATABASE_URL points at PostgreSQL."""
+    import os
+
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
