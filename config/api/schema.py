@@ -1,5 +1,6 @@
 """OpenAPI: every operation documents the error envelope next to its own responses."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
 from config.api.envelope import ErrorEnvelopeSerializer
@@ -28,3 +29,16 @@ class EnvelopeAutoSchema(AutoSchema):
                 response["description"] = description
                 responses[code] = response
         return responses
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "config.api.authentication.BearerTokenAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An application token or a session token (`od_...`). The Plano "
+            "endpoints also accept it as a `token` parameter in the body or query string.",
+        }
