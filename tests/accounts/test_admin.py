@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import ApiToken, Application, ApplicationRole
+from accounts.services import role_grant
 from tests.factories import ClientFactory, EmployeeFactory, LiaisonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,13 +20,7 @@ def admin_client(client):
 @pytest.fixture
 def objects(make_token):
     user = EmployeeFactory().user
-    ApplicationRole.objects.create(
-        user=user,
-        application=Application.objects.get(slug="planoauth"),
-        role_id=__import__("django.contrib.auth.models", fromlist=["Group"])
-        .Group.objects.get(name="viewer")
-        .pk,
-    )
+    role_grant(user=user, application=Application.objects.get(slug="planoauth"), role_name="viewer")
     return {
         "user": user,
         "client": ClientFactory(),
