@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api.exceptions import api_crash, api_route_not_found
@@ -12,6 +12,8 @@ api_patterns = [
     path("", include("group_orders.api.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # last: any other /api/ path is route-non-existent, even with DEBUG on
+    re_path(r"^.*$", api_route_not_found),
 ]
 
 urlpatterns = [

@@ -5,6 +5,7 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf
 from rest_framework import status
 from rest_framework.response import Response
@@ -115,6 +116,7 @@ def envelope_exception_handler(exc: Exception, context: dict) -> Response:
     return Response(body, status=error.http_status, headers=headers)
 
 
+@csrf_exempt
 def api_route_not_found(request, exception=None):
     """handler404 for /api/: route-non-existent, 404, in the envelope."""
     error = errors.RouteNonExistent(f"There is no API route {request.method} {request.path}.")

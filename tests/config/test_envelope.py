@@ -169,6 +169,15 @@ def test_unknown_api_route_is_route_non_existent(api):
     assert "/api/no/such/thing" in body["message"]
 
 
+def test_unknown_api_route_with_post_is_route_non_existent(api):
+    assert_envelope(api.post("/api/nope", {"a": 1}, format="json"), 404, "route-non-existent")
+
+
+def test_unknown_api_route_under_debug_is_still_the_envelope(api, settings):
+    settings.DEBUG = True
+    assert_envelope(api.get("/api/v9/missing"), 404, "route-non-existent")
+
+
 def test_unknown_non_api_route_is_a_normal_404(api):
     response = api.get("/nowhere")
     assert response.status_code == 404
