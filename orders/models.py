@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Client
@@ -217,7 +218,8 @@ class Order(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    date_added = models.DateTimeField(auto_now_add=True)
+    # a default, not auto_now_add: imports and demo data carry their own creation time
+    date_added = models.DateTimeField(default=timezone.now)
     date_modified = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -247,8 +249,11 @@ class Order(models.Model):
             models.Index(fields=["order_type", "id"], name="order_type_idx"),
             models.Index(fields=["service_type", "id"], name="order_service_type_idx"),
             models.Index(fields=["group_order", "id"], name="order_group_order_idx"),
-            models.Index(fields=["date_added"], name="order_date_added_idx"),
-            models.Index(fields=["order_date"], name="order_order_date_idx"),
+            # (field, id) pairs: keyset pagination for every ordering the list offers
+            models.Index(fields=["date_added", "id"], name="order_date_added_idx"),
+            models.Index(fields=["order_date", "id"], name="order_order_date_idx"),
+            models.Index(fields=["date_modified", "id"], name="order_date_modified_idx"),
+            models.Index(fields=["order_total", "id"], name="order_total_idx"),
             models.Index(fields=["email"], name="order_email_idx"),
             models.Index(fields=["telephone"], name="order_telephone_idx"),
             models.Index(fields=["id"], condition=Q(is_on_hold=True), name="order_on_hold_idx"),
@@ -260,6 +265,20 @@ class Order(models.Model):
     @staticmethod
     def new_hash() -> str:
         return uuid.uuid4().hex
+
+
+class OrderNumberCounter(models.Model):
+    """The last order number handed out, for databases without sequences (SQLite).
+
+    On PostgreSQL numbers come from the sequence `order_number_seq` instead (no row lock
+    held for the length of the creating transaction).
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    last_value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_value}"
 
 
 class OrderLine(models.Model):
