@@ -65,3 +65,80 @@ class GroupOrder(models.Model):
 
     def __str__(self) -> str:
         return f"Group order {self.public_id}"
+
+
+class Job(models.Model):
+    """The platform's own state of one background job (django-tasks-db has no retries and
+    leaves a killed task RUNNING). The queue carries only this row's id."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(
+        max_length=80, help_text="Registered job kind, e.g. group_orders.import"
+    )
+    subject_type = models.CharField(max_length=100, blank=True, help_text="app_label.model")
+    subject_id = models.CharField(max_length=64, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    max_attempts = models.PositiveIntegerField(default=5)
+    lease_seconds = models.PositiveIntegerField(default=60)
+    run_after = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker_id = models.CharField(max_length=100, blank=True)
+    task_result_id = models.CharField(max_length=64, blank=True)
+    last_error = models.TextField(blank=True)
+    result = models.JSONField(null=True, blank=True)
+    enqueued_by = models.CharField(max_length=255, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["status", "lease_expires_at"], name="job_status_lease_idx"),
+            models.Index(fields=["status", "run_after"], name="job_status_run_after_idx"),
+            models.Index(fields=["subject_type", "subject_id"], name="job_subject_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+
+class JobEvent(models.Model):
+    """Append-only history of a job: enqueued, claimed, succeeded, failed, retried, reaped."""
+
+    class Event(models.TextChoices):
+        ENQUEUED = "enqueued", "Enqueued"
+        CLAIMED = "claimed", "Claimed"
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRY_SCHEDULED = "retry_scheduled", "Retry scheduled"
+        FAILED = "failed", "Failed"
+        REAPED = "reaped", "Lease expired, re-enqueued"
+        REQUEUED = "requeued", "Re-enqueued"
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="events")
+    event = models.CharField(max_length=20, choices=Event.choices)
+    attempt = models.PositiveIntegerField(default=0)
+    worker_id = models.CharField(max_length=100, blank=True)
+    actor_kind = models.CharField(max_length=16)
+    actor_user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=255, blank=True)
+    message = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} at {self.at:%Y-%m-%d %H:%M:%S}"

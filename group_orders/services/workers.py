@@ -1,4 +1,4 @@
-"""Every write to group orders and the job tracker."""
+"""Worker heartbeats: which job workers are alive (for /health)."""
 
 import os
 import socket
