@@ -1,6 +1,10 @@
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give a hex colour like #4caf50.")
 
 
 class Stage(models.Model):
@@ -10,11 +14,15 @@ class Stage(models.Model):
     name = models.CharField(max_length=120)
     position = models.PositiveSmallIntegerField(default=0)
     is_terminal = models.BooleanField(default=False)
-    colour = models.CharField(max_length=7, default="#607d8b", help_text="Hex, e.g. #4caf50")
+    colour = models.CharField(
+        max_length=7, default="#607d8b", validators=[HEX_COLOUR], help_text="Hex, e.g. #4caf50"
+    )
     allowed_next = models.ManyToManyField(
         "self", symmetrical=False, blank=True, related_name="allowed_previous"
     )
     is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords(m2m_fields=[allowed_next])
 
     class Meta:
         ordering = ["position", "id"]
@@ -141,7 +149,18 @@ class OrderStage(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    actor_label = models.CharField(
+        max_length=255, blank=True, help_text="Who acted, as shown to people."
+    )
     created_by = models.CharField(max_length=255, blank=True)
+    created_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The user named by created_by_id, if any.",
+    )
     updated_by = models.CharField(max_length=255, blank=True)
     updated_by_id = models.BigIntegerField(null=True, blank=True)
     notes = models.TextField(blank=True)

@@ -1,22 +1,24 @@
-"""Every write to stages: recording a stage (history + current status)."""
+"""Every write to stages: recording a stage (history + current status), and the Order
+details an `order` hash carries."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.actors import Actor
+from accounts.models import User
 from config.api.errors import InvalidParam
-from orders.models import Order, OrderRequest
+from orders.models import Order, OrderRequest, ServiceType
 from stages.models import OrderStage, OrderStatus, Stage
 
 INITIAL_STAGE = "received"
 
-# OrderStatus fields a caller may set through `status_details` (the document's hashes)
+# OrderStatus fields a caller may set through `status_details` (client and appointment)
 STATUS_DETAIL_FIELDS = frozenset(
     {
         "client",
@@ -43,6 +45,22 @@ STATUS_DETAIL_FIELDS = frozenset(
     }
 )
 
+# The keys of the document's `order` hash; on an order they are written to the Order itself.
+ORDER_DETAIL_FIELDS = frozenset(
+    {
+        "notes",
+        "delivery_rush",
+        "due_date",
+        "external_id",
+        "service_type",
+        "services_addon_array",
+        "cancel_reason",
+        "cancel_note",
+    }
+)
+# hash key -> Order field, where they differ
+_ORDER_FIELD_NAMES = {"services_addon_array": "services_addons"}
+
 
 @dataclass(frozen=True)
 class StageRecorded:
@@ -59,38 +77,138 @@ def stage_get(slug: str) -> Stage:
     return stage
 
 
-def transition_refusal(current: Stage | None, target: Stage) -> str | None:
-    """Why the current stage may not move to `target`, or None when it may."""
+def transition_refusal(
+    current: Stage | None, target: Stage, *, allowed_next_ids: Collection[int] | None = None
+) -> str | None:
+    """Why the current stage may not move to `target`, or None when it may.
+
+    Pass `allowed_next_ids` (the ids of `current.allowed_next`) to ask about many targets
+    without a query each.
+    """
     if current is None or current.pk == target.pk:
         return None
     if current.is_terminal:
         return f"'{current.name}' is a final stage; an order cannot leave it."
-    if not current.allowed_next.filter(pk=target.pk).exists():
+    if allowed_next_ids is None:
+        allowed = current.allowed_next.filter(pk=target.pk).exists()
+    else:
+        allowed = target.pk in allowed_next_ids
+    if not allowed:
         return f"An order in '{current.name}' cannot move to '{target.name}'."
     return None
 
 
 def _lock_subject(order: Order | None, order_request: OrderRequest | None):
+    """Lock the order (or order request) row: stage_record calls for it run one at a time."""
     if (order is None) == (order_request is None):
         raise InvalidParam("order_id", "Give exactly one of order_id and order_request_id.")
     if order is not None:
-        Order.objects.select_for_update().only("pk").get(pk=order.pk)
+        if not Order.objects.select_for_update().filter(pk=order.pk).exists():
+            raise InvalidParam("order_id", f"Order {order.pk} does not exist.")
         return {"order": order}
-    OrderRequest.objects.select_for_update().only("pk").get(pk=order_request.pk)
+    if not OrderRequest.objects.select_for_update().filter(pk=order_request.pk).exists():
+        raise InvalidParam("order_request_id", f"Order request {order_request.pk} does not exist.")
     return {"order_request": order_request}
 
 
-def _apply_details(status: OrderStatus, order: Order | None, details: Mapping[str, Any]) -> None:
+def _user_name(user: User) -> str:
+    """`first last`, or the e-mail address for a user without a name."""
+    return user.full_name or user.email
+
+
+def _mirror_order(status: OrderStatus, order: Order) -> None:
+    """Copy the Order's details onto its status row (the row is a denormalised view of it)."""
+    status.notes = order.notes
+    status.delivery_rush = order.delivery_rush
+    status.due_date = order.due_date
+    status.external_id = order.external_id or ""
+    status.service_type = order.service_type.slug if order.service_type_id else ""
+    status.services_addon_array = list(order.services_addons or [])
+    status.cancel_reason = order.cancel_reason
+    status.cancel_note = order.cancel_note
+
+
+def _apply_details(
+    status: OrderStatus,
+    order: Order | None,
+    order_request: OrderRequest | None,
+    details: Mapping[str, Any],
+) -> None:
     unknown = set(details) - STATUS_DETAIL_FIELDS
     if unknown:
         raise InvalidParam(sorted(unknown)[0], "Not a field of the order status.")
     for name, value in details.items():
         setattr(status, name, value)
     if "client" not in details and "client_id" not in details:
-        customer = order.customer if order is not None else None
-        if customer is not None:  # no client hash: look the client up from the order
-            status.client = customer
-            status.client_billing_postal_code = customer.billing_postal_code
+        # no client given: the client is the order's customer (or the request's client)
+        status.client = order.customer if order is not None else order_request.client
+    if "client_billing_postal_code" not in details:
+        status.client_billing_postal_code = (
+            status.client.billing_postal_code if status.client is not None else ""
+        )
+
+
+def _check_order_details(details: Mapping[str, Any]) -> None:
+    unknown = set(details) - ORDER_DETAIL_FIELDS
+    if unknown:
+        raise InvalidParam(f"order.{sorted(unknown)[0]}", "Not a key of the order hash.")
+
+
+def _service_type_get(slug: str) -> ServiceType:
+    service_type = ServiceType.objects.filter(slug=slug).first()
+    if service_type is None:
+        raise InvalidParam("order.service_type", f"Unknown service type '{slug}'.")
+    return service_type
+
+
+@transaction.atomic
+def order_details_apply(
+    *, order: Order | int, actor: Actor, details: Mapping[str, Any]
+) -> tuple[Order, list[str]]:
+    """Write the document's `order` hash to the Order itself, under a row lock.
+
+    Keys: notes, delivery_rush (bool), due_date (date), external_id ("" clears it),
+    service_type (a ServiceType slug; "" clears it), services_addon_array (list),
+    cancel_reason, cancel_note. Saves only the fields whose value changes, with a
+    simple-history row naming the actor; returns the locked order and the changed Order
+    field names (empty when nothing changed). `invalid-param` names `order.<key>`: an
+    unknown key, an unknown service type, an external_id another order already has.
+    Does not bump `version`: `stage_record` does, once per call.
+    """
+    _check_order_details(details)
+    pk = order.pk if isinstance(order, Order) else order
+    locked = Order.objects.select_for_update().select_related("service_type").get(pk=pk)
+    values: dict[str, Any] = {}
+    for key, value in details.items():
+        name = _ORDER_FIELD_NAMES.get(key, key)
+        if key == "service_type":
+            value = _service_type_get(value) if value else None
+        elif key == "external_id":
+            value = value or None  # NULL, not "": the unique constraint ignores NULLs
+        elif key == "services_addon_array":
+            value = list(value)
+        elif key == "delivery_rush" and value is None:
+            continue  # the Order's flag is not nullable; null leaves it as it is
+        elif key in ("notes", "cancel_reason", "cancel_note") and value is None:
+            value = ""
+        values[name] = value
+    changed = [name for name, value in values.items() if getattr(locked, name) != value]
+    if not changed:
+        return locked, []
+    if "external_id" in changed and values["external_id"] is not None:
+        taken = Order.objects.filter(external_id=values["external_id"]).exclude(pk=locked.pk)
+        if taken.exists():
+            raise InvalidParam("order.external_id", "Another order has this external_id.")
+    for name in changed:
+        setattr(locked, name, values[name])
+    locked._history_user = actor.user
+    locked._change_reason = f"Order details from a stage by {actor.display}"[:100]
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent duplicate external_id
+            locked.save(update_fields=[*changed, "date_modified"])
+    except IntegrityError:
+        raise InvalidParam("order.external_id", "Another order has this external_id.") from None
+    return locked, changed
 
 
 @transaction.atomic
@@ -113,6 +231,9 @@ def stage_record(
     event_slug: str = "",
     status_details: Mapping[str, Any] | None = None,
     payload: Mapping[str, Any] | None = None,
+    created_by_user: User | None = None,
+    updated_by_user: User | None = None,
+    order_details: Mapping[str, Any] | None = None,
 ) -> StageRecorded:
     """Record a stage for one order or order request.
 
@@ -120,13 +241,24 @@ def stage_record(
     true and the stage is not older than the current one (a late arrival stays history only).
     A move is checked against the catalogue (invalid-param naming `stage` with the reason).
     Serialised per order by a row lock, so concurrent calls lose nothing.
+
+    Who: `created_by` (a non-empty string) wins; else the name of `created_by_user`; else
+    the actor. `updated_by_user` fills `updated_by_id` and, unless given, `updated_by`.
+    `status_details`: client and appointment fields of the status row; without a client the
+    client is the order's customer (the request's client), and the postal code the client's.
+    `order_details`: the `order` hash (ORDER_DETAIL_FIELDS). When the status moves it is
+    written to the Order (`order_details_apply`) and the status row mirrors the Order; on
+    an order request it sets the status row only. When the status does not move it is kept
+    in the history row's payload only. Any invalid-param rolls everything back.
     """
     subject = _lock_subject(order, order_request)
     if isinstance(stage, str):
         stage = stage_get(stage)
+    if order_details:
+        _check_order_details(order_details)
     now = timezone.now()
     stage_at = stage_at or now
-    status = OrderStatus.objects.select_related("stage").filter(**subject).first()
+    status = OrderStatus.objects.select_related("stage", "client").filter(**subject).first()
 
     moves = update_status and (status is None or stage_at >= status.stage_at)
     if moves and check_transition and status is not None:
@@ -140,7 +272,15 @@ def stage_record(
         .values_list("stage_id", flat=True)
         .first()
     )
-    author = created_by if created_by is not None else actor.display
+    if created_by:
+        author = created_by
+    elif created_by_user is not None:
+        author = _user_name(created_by_user)
+    else:
+        author = actor.display
+    if updated_by_user is not None:
+        updated_by = updated_by or _user_name(updated_by_user)
+        updated_by_id = updated_by_user.pk
     history = OrderStage.objects.create(
         **subject,
         stage=stage,
@@ -153,7 +293,9 @@ def stage_record(
         actor_kind=actor.kind,
         actor_user=actor.user,
         actor_application=actor.application,
+        actor_label=actor.display[:255],
         created_by=author,
+        created_by_user=created_by_user,
         updated_by=updated_by,
         updated_by_id=updated_by_id,
         notes=notes,
@@ -173,11 +315,26 @@ def stage_record(
     status.event_slug = event_slug
     status.updated_by = updated_by or status.updated_by
     status.updated_by_id = updated_by_id or status.updated_by_id
-    _apply_details(status, order, status_details or {})
+    if order is not None:
+        locked, _ = order_details_apply(order=order, actor=actor, details=order_details or {})
+        _mirror_order(status, locked)
+    elif order_details:
+        for key, value in order_details.items():
+            setattr(status, key, _status_value(key, value))
+    _apply_details(status, order, order_request, status_details or {})
     status.save()
     if order is not None:
         Order.objects.filter(pk=order.pk).update(version=F("version") + 1)
     return StageRecorded(history=history, status=status, moved=True)
+
+
+def _status_value(key: str, value: Any) -> Any:
+    """An `order` hash value as the status row stores it (order requests)."""
+    if key == "services_addon_array":
+        return list(value or [])
+    if key in ("delivery_rush", "due_date"):
+        return value
+    return value or ""
 
 
 def order_statuses_start_bulk(
@@ -218,6 +375,7 @@ def order_statuses_start_bulk(
                 actor_kind=actor.kind,
                 actor_user=actor.user,
                 actor_application=actor.application,
+                actor_label=actor.display[:255],
                 created_by=actor.display,
             )
         )
