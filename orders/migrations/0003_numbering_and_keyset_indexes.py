@@ -23,52 +23,51 @@ def drop_number_sequence(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0002_sync_roles'),
+        ("orders", "0002_sync_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OrderNumberCounter',
+            name="OrderNumberCounter",
             fields=[
-                ('name', models.CharField(max_length=40, primary_key=True, serialize=False)),
-                ('last_value', models.BigIntegerField(default=0)),
+                ("name", models.CharField(max_length=40, primary_key=True, serialize=False)),
+                ("last_value", models.BigIntegerField(default=0)),
             ],
         ),
         migrations.RemoveIndex(
-            model_name='order',
-            name='order_date_added_idx',
+            model_name="order",
+            name="order_date_added_idx",
         ),
         migrations.RemoveIndex(
-            model_name='order',
-            name='order_order_date_idx',
+            model_name="order",
+            name="order_order_date_idx",
         ),
         migrations.AlterField(
-            model_name='historicalorder',
-            name='date_added',
+            model_name="historicalorder",
+            name="date_added",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='date_added',
+            model_name="order",
+            name="date_added",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['date_added', 'id'], name='order_date_added_idx'),
+            model_name="order",
+            index=models.Index(fields=["date_added", "id"], name="order_date_added_idx"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['order_date', 'id'], name='order_order_date_idx'),
+            model_name="order",
+            index=models.Index(fields=["order_date", "id"], name="order_order_date_idx"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['date_modified', 'id'], name='order_date_modified_idx'),
+            model_name="order",
+            index=models.Index(fields=["date_modified", "id"], name="order_date_modified_idx"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['order_total', 'id'], name='order_total_idx'),
+            model_name="order",
+            index=models.Index(fields=["order_total", "id"], name="order_total_idx"),
         ),
         migrations.RunPython(create_number_sequence, drop_number_sequence),
     ]

@@ -1,0 +1,244 @@
+"""The integrator orders API (orders-rest-api.md) and the customer orders API
+(customer-orders-api.txt). Thin: parse, call a selector or service, render."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import abilities as ab
+from accounts.actors import Actor
+from config.api.errors import InvalidParam
+from config.api.params import CONTROL_PARAMS, body_params
+from config.api.permissions import Access
+from orders import selectors, services
+from orders.api.pagination import Keyset
+from orders.api.serializers import (
+    CustomerErrorSerializer,
+    CustomerOrderDetailSerializer,
+    CustomerOrderListResponseSerializer,
+    CustomerOrderResponseSerializer,
+    CustomerOrderSerializer,
+    OrderCreateInputSerializer,
+    OrderDeletedSerializer,
+    OrderDetailSerializer,
+    OrderListSerializer,
+    OrderObjectSerializer,
+    OrderPatchInputSerializer,
+    OrderPatchResultSerializer,
+)
+from orders.filters import OrderFilter
+from orders.models import Order
+
+ORDER_KEYSET = Keyset(
+    Order,
+    fields=("id", "date_added", "date_modified", "order_date", "order_total"),
+    default="-id",
+)
+PER_PAGE_DEFAULT = 50
+PER_PAGE_MAX = 500
+LIST_CONTROL_PARAMS = frozenset({"ordering", "cursor", "per_page"})
+
+
+def _list_param_names() -> frozenset[str]:
+    names = set()
+    for name, declared in OrderFilter.base_filters.items():
+        if declared.__class__.__name__.endswith("RangeFilter"):
+            names |= {f"{name}_after", f"{name}_before"}
+        else:
+            names.add(name)
+    return frozenset(names) | LIST_CONTROL_PARAMS | CONTROL_PARAMS
+
+
+LIST_PARAM_NAMES = _list_param_names()
+
+
+def _per_page(value: str | None) -> int:
+    if value in (None, ""):
+        return PER_PAGE_DEFAULT
+    if not str(value).isdigit() or not 1 <= int(value) <= PER_PAGE_MAX:
+        raise InvalidParam("per_page", f"per_page must be a whole number from 1 to {PER_PAGE_MAX}.")
+    return int(value)
+
+
+def _client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class OrderViewSet(viewsets.GenericViewSet):
+    """/api/orders and /api/orders/{order_id}."""
+
+    required_access = {
+        "list": Access(ab.ORDERS_READ, "orders.view_order"),
+        "retrieve": Access(ab.ORDERS_READ, "orders.view_order"),
+        "create": Access(ab.ORDERS_WRITE, "orders.add_order"),
+        "partial_update": Access(ab.ORDERS_WRITE, "orders.change_order"),
+        "destroy": Access(ab.ORDERS_WRITE, "orders.delete_order"),
+    }
+    # declared for the OpenAPI schema; the selector applies the same FilterSet
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = OrderFilter
+    queryset = Order.objects.none()
+    serializer_class = OrderObjectSerializer
+
+    @extend_schema(
+        operation_id="orders_list",
+        parameters=[
+            OpenApiParameter("ordering", str, enum=ORDER_KEYSET.choices, required=False),
+            OpenApiParameter("cursor", str, required=False, description="From links.next/prev."),
+            OpenApiParameter("per_page", int, required=False, description="1–500, default 50."),
+        ],
+        responses={200: OrderListSerializer},
+    )
+    def list(self, request):
+        params = request.query_params
+        unknown = sorted(set(params) - LIST_PARAM_NAMES)
+        if unknown:
+            raise InvalidParam(unknown[0], f"Unknown parameter {unknown[0]}.")
+        per_page = _per_page(params.get("per_page"))
+        ordering = params.get("ordering") or ORDER_KEYSET.default
+        page = ORDER_KEYSET.paginate(
+            selectors.order_list(params=params),
+            ordering=ordering,
+            cursor=params.get("cursor"),
+            per_page=per_page,
+        )
+
+        def link(cursor: str | None) -> str | None:
+            if cursor is None:
+                return None
+            query = params.copy()
+            query["cursor"] = cursor
+            return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+        return Response(
+            {
+                "data": OrderObjectSerializer(page.items, many=True).data,
+                "links": {"next": link(page.next_cursor), "prev": link(page.prev_cursor)},
+                "meta": {
+                    "per_page": per_page,
+                    "ordering": ordering,
+                    "count": len(page.items),
+                    "next_cursor": page.next_cursor,
+                    "prev_cursor": page.prev_cursor,
+                },
+            }
+        )
+
+    @extend_schema(
+        operation_id="orders_create",
+        request=OrderCreateInputSerializer,
+        responses={201: OrderObjectSerializer},
+    )
+    def create(self, request):
+        params = OrderCreateInputSerializer(data=body_params(request))
+        params.is_valid(raise_exception=True)
+        draft = params.draft(
+            ip_address=_client_ip(request), user_agent=request.headers.get("User-Agent", "")
+        )
+        order = services.order_create(draft=draft, actor=Actor.for_request(request))
+        order = selectors.order_get(order_id=order.pk)
+        return Response(OrderObjectSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(operation_id="orders_retrieve", responses={200: OrderDetailSerializer})
+    def retrieve(self, request, order_id: str):
+        order = selectors.order_get(order_id=order_id)
+        return Response(OrderDetailSerializer(order).data)
+
+    @extend_schema(
+        operation_id="orders_partial_update",
+        request=OrderPatchInputSerializer,
+        responses={200: OrderPatchResultSerializer},
+    )
+    def partial_update(self, request, order_id: str):
+        params = OrderPatchInputSerializer(data=body_params(request))
+        params.is_valid(raise_exception=True)
+        # a soft-deleted order is found here so that the service can say why it refuses
+        order = selectors.order_get(order_id=order_id, include_deleted=True)
+        services.order_update(
+            order=order, actor=Actor.for_request(request), changes=params.changes()
+        )
+        order = selectors.order_get(order_id=order.pk)
+        return Response(OrderPatchResultSerializer(order).data)
+
+    @extend_schema(operation_id="orders_destroy", responses={200: OrderDeletedSerializer})
+    def destroy(self, request, order_id: str):
+        order = selectors.order_get(order_id=order_id, include_deleted=True)
+        deleted_id = services.order_hard_delete(order=order, actor=Actor.for_request(request))
+        return Response({"id": deleted_id, "object": "order", "deleted": True})
+
+
+# --------------------------------------------------------------------------- customer API
+
+NO_ORDER_FOUND = "No order found"
+CUSTOMER_ACCESS = Access(ab.ORDERS_READ, "orders.view_own_orders")
+
+
+def _customer_error(message: str, http_status: int) -> Response:
+    return Response({"status": "error", "messages": [message]}, status=http_status)
+
+
+class CustomerOrdersBase(APIView):
+    """The customer document has its own bodies: `{"status":"ok", ...}` and
+    `{"status":"error","messages":[...]}`. Authentication and permission failures still
+    answer in the platform envelope."""
+
+    own_error_bodies = True
+    required_access = {"get": CUSTOMER_ACCESS}
+
+    def client_ids(self, request) -> list[int]:
+        return selectors.customer_client_ids(user=request.user)
+
+    def render_one(self, request, order: Order | None) -> Response:
+        if order is None:
+            return _customer_error(NO_ORDER_FOUND, status.HTTP_404_NOT_FOUND)
+        context = {
+            "request": request,
+            "customer": selectors.CustomerContext.for_orders([order]),
+        }
+        return Response(
+            {"status": "ok", "order": CustomerOrderDetailSerializer(order, context=context).data}
+        )
+
+
+class CustomerOrderListView(CustomerOrdersBase):
+    @extend_schema(
+        operation_id="customer_orders_list",
+        parameters=[OpenApiParameter("order", str, enum=["ASC", "DESC"], required=False)],
+        responses={200: CustomerOrderListResponseSerializer, 400: CustomerErrorSerializer},
+    )
+    def get(self, request):
+        direction = (request.query_params.get("order") or "ASC").upper()
+        if direction not in ("ASC", "DESC"):
+            return _customer_error("order must be ASC or DESC", status.HTTP_400_BAD_REQUEST)
+        orders = selectors.customer_orders(
+            client_ids=self.client_ids(request), descending=direction == "DESC"
+        )
+        context = {"request": request, "customer": selectors.CustomerContext.for_orders(orders)}
+        return Response(
+            {
+                "status": "ok",
+                "orders": CustomerOrderSerializer(orders, many=True, context=context).data,
+            }
+        )
+
+
+class CustomerOrderLatestView(CustomerOrdersBase):
+    @extend_schema(
+        operation_id="customer_orders_latest",
+        responses={200: CustomerOrderResponseSerializer, 404: CustomerErrorSerializer},
+    )
+    def get(self, request):
+        order = selectors.customer_order_latest(client_ids=self.client_ids(request))
+        return self.render_one(request, order)
+
+
+class CustomerOrderDetailView(CustomerOrdersBase):
+    @extend_schema(
+        operation_id="customer_orders_retrieve",
+        responses={200: CustomerOrderResponseSerializer, 404: CustomerErrorSerializer},
+    )
+    def get(self, request, order_id: str):
+        order = selectors.customer_order_get(client_ids=self.client_ids(request), order_id=order_id)
+        return self.render_one(request, order)

@@ -1,0 +1,191 @@
+"""Reads for orders: the integrator list, one order, and the customer's completed orders."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from accounts.models import Client, Liaison, User
+from config.api.errors import InvalidParam, NotFound
+from orders.filters import OrderFilter
+from orders.models import Address, Order, Shipment, ShipmentItem
+
+MISSING_SHIPMENT_ADDRESS = "missing_shipment_address"
+MISSING_REQUIRED_OPTION = "missing_required_option"
+
+
+# --------------------------------------------------------------------------- integrator
+
+
+def orders_visible() -> QuerySet[Order]:
+    """Orders the integrator API and staff lists show: not soft-deleted."""
+    return Order.objects.filter(is_deleted=False)
+
+
+def order_list(*, params: Mapping[str, str] | None = None) -> QuerySet[Order]:
+    """Visible orders matching the OrderFilter params, with what the order object needs.
+
+    Bad filter values raise invalid-param naming the parameter. Not ordered: the caller
+    (keyset pagination) orders it.
+    """
+    filterset = OrderFilter(data=params or {}, queryset=orders_visible())
+    if not filterset.is_valid():
+        errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
+        first = next(iter(errors))
+        raise InvalidParam(first, errors[first][0], errors=errors)
+    return order_object_queryset(filterset.qs)
+
+
+def order_object_queryset(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """The joins and prefetches the order object (integrator API) renders from."""
+    return queryset.select_related("current_status").prefetch_related("totals")
+
+
+def order_get(*, order_id: int | str, include_deleted: bool = False) -> Order:
+    """One order by id for the integrator API; NotFound (invalid-param, 404) otherwise."""
+    pk = _as_id(order_id)
+    queryset = Order.objects.all() if include_deleted else orders_visible()
+    order = order_object_queryset(queryset).filter(pk=pk).first() if pk else None
+    if order is None:
+        raise NotFound("order_id", f"Order {order_id} does not exist.")
+    return order
+
+
+def _as_id(value: int | str) -> int | None:
+    text = str(value).strip()
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
+# --------------------------------------------------------------------------- customer
+
+
+def customer_client_ids(*, user: User) -> list[int]:
+    """The clients whose orders this user may see: their own client, and a liaison's clients."""
+    ids = list(Client.objects.filter(user_id=user.pk).values_list("pk", flat=True))
+    ids += Liaison.clients.through.objects.filter(liaison__user_id=user.pk).values_list(
+        "client_id", flat=True
+    )
+    return sorted(set(ids))
+
+
+def _customer_orders(client_ids: Iterable[int]) -> QuerySet[Order]:
+    shipments = Shipment.objects.select_related("shipping_address").prefetch_related(
+        Prefetch("items", queryset=ShipmentItem.objects.order_by("id"))
+    )
+    return (
+        Order.objects.filter(
+            customer_id__in=list(client_ids), completed_at__isnull=False, is_deleted=False
+        )
+        .select_related("plan__package", "billing_address", "shipping_address")
+        .prefetch_related("totals", Prefetch("shipments", queryset=shipments))
+    )
+
+
+def customer_orders(*, client_ids: list[int], descending: bool = False) -> list[Order]:
+    """The completed orders of these clients, by id (ascending unless `descending`)."""
+    if not client_ids:
+        return []
+    return list(_customer_orders(client_ids).order_by("-id" if descending else "id"))
+
+
+def customer_order_get(*, client_ids: list[int], order_id: int | str) -> Order | None:
+    """One completed order of these clients; None when missing or someone else's."""
+    pk = _as_id(order_id)
+    if pk is None or not client_ids:
+        return None
+    return _customer_orders(client_ids).filter(pk=pk).first()
+
+
+def customer_order_latest(*, client_ids: list[int]) -> Order | None:
+    """The most recently completed order of these clients, or None."""
+    if not client_ids:
+        return None
+    return _customer_orders(client_ids).order_by("-completed_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class CustomerContext:
+    """What rendering customer orders needs beyond the orders: one query each, per page."""
+
+    primary_shipping: dict[int, Address]  # client id → primary shipping address
+    current_plans: dict[int, int]  # client id → plan id of the plan in force
+
+    @classmethod
+    def for_orders(cls, orders: list[Order], *, now: datetime | None = None) -> "CustomerContext":
+        client_ids = sorted({order.customer_id for order in orders if order.customer_id})
+        return cls(
+            primary_shipping=clients_primary_shipping(client_ids=client_ids),
+            current_plans=clients_current_plans(client_ids=client_ids, now=now),
+        )
+
+
+def clients_primary_shipping(*, client_ids: list[int]) -> dict[int, Address]:
+    if not client_ids:
+        return {}
+    rows = Address.objects.filter(client_id__in=client_ids, is_primary_shipping=True)
+    return {address.client_id: address for address in rows}
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return moment  # unreachable: every month has a 28th
+
+
+def clients_current_plans(*, client_ids: list[int], now: datetime | None = None) -> dict[int, int]:
+    """Per client, the plan in force: the plan of the latest completed, paid and not refunded
+    order, while `duration` months since it was paid have not passed."""
+    if not client_ids:
+        return {}
+    now = now or timezone.now()
+    rows = (
+        Order.objects.filter(
+            customer_id__in=client_ids,
+            completed_at__isnull=False,
+            paid_at__isnull=False,
+            refunded_at__isnull=True,
+            is_deleted=False,
+            plan__isnull=False,
+        )
+        .order_by("customer_id", "-paid_at", "-id")
+        .values_list("customer_id", "plan_id", "paid_at", "plan__duration")
+    )
+    current: dict[int, int] = {}
+    seen: set[int] = set()
+    for client_id, plan_id, paid_at, duration in rows:
+        if client_id in seen:
+            continue
+        seen.add(client_id)
+        if _add_months(paid_at, duration) > now:
+            current[client_id] = plan_id
+    return current
+
+
+def shipment_address(shipment: Shipment, order: Order, primary: Address | None) -> Address | None:
+    """Where a shipment goes: its own address, else the order's, else the client's primary."""
+    return shipment.shipping_address or order.shipping_address or primary
+
+
+def shipment_issues(shipment: Shipment, order: Order, primary: Address | None) -> list[str]:
+    """The customer document's shipment issues, computed from the data (never stored).
+
+    - missing_shipment_address: neither the shipment nor the order has a shipping address and
+      the client has no primary shipping address on file;
+    - missing_required_option: the order's plan's package requires an option and some item
+      of the shipment has none.
+    """
+    issues = []
+    if shipment_address(shipment, order, primary) is None:
+        issues.append(MISSING_SHIPMENT_ADDRESS)
+    package = order.plan.package if order.plan else None
+    if package is not None and package.required_option:
+        if any(not item.option for item in shipment.items.all()):
+            issues.append(MISSING_REQUIRED_OPTION)
+    return issues
