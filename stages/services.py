@@ -186,7 +186,7 @@ def order_details_apply(
         elif key == "external_id":
             value = value or None  # NULL, not "": the unique constraint ignores NULLs
         elif key == "services_addon_array":
-            value = list(value)
+            value = list(value or [])
         elif key == "delivery_rush" and value is None:
             continue  # the Order's flag is not nullable; null leaves it as it is
         elif key in ("notes", "cancel_reason", "cancel_note") and value is None:
