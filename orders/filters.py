@@ -35,6 +35,15 @@ def order_search_q(term: str) -> Q:
     )
 
 
+class StrictBooleanFilter(django_filters.TypedChoiceFilter):
+    """`true`/`false` (or 1/0); anything else is invalid-param rather than ignored."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [(v, v) for v in ("true", "false", "1", "0")])
+        kwargs.setdefault("coerce", lambda value: value in ("true", "1"))
+        super().__init__(*args, **kwargs)
+
+
 class OrderFilter(django_filters.FilterSet):
     status = django_filters.CharFilter(
         method="filter_status",
@@ -52,11 +61,14 @@ class OrderFilter(django_filters.FilterSet):
     order_date = django_filters.DateFromToRangeFilter(
         help_text="`order_date_after` / `order_date_before` (YYYY-MM-DD, inclusive)."
     )
-    processed = django_filters.BooleanFilter()
-    on_hold = django_filters.BooleanFilter(field_name="is_on_hold")
-    invalid = django_filters.BooleanFilter(field_name="is_invalid")
-    completed = django_filters.BooleanFilter(
-        field_name="completed_at", lookup_expr="isnull", exclude=True
+    processed = StrictBooleanFilter()
+    on_hold = StrictBooleanFilter(field_name="is_on_hold")
+    invalid = StrictBooleanFilter(field_name="is_invalid")
+    completed = StrictBooleanFilter(
+        field_name="completed_at",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="true: completed orders (completed_at set); false: the others.",
     )
     service_type = django_filters.CharFilter(
         method="filter_service_type", help_text="Service type slug or id."
