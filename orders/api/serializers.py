@@ -565,7 +565,7 @@ class CustomerPlanSerializer(serializers.Serializer):
             "current": current,
             "upgrade": current and plan.upgrade_price is not None,
             "available_to_customer": plan.available_to_customer,
-            "package": CustomerPackageSerializer(plan.package).data if plan.package else {},
+            "package": CustomerPackageSerializer().to_representation(plan.package),
         }
 
 
@@ -660,7 +660,7 @@ class CustomerOrderSerializer(serializers.Serializer):
         body: dict[str, Any] = {
             "id": order.pk,
             "customer_id": order.customer_id,
-            "plan": CustomerPlanSerializer(order, context=context).data,
+            "plan": CustomerPlanSerializer(context=context).to_representation(order),
             "totals": self._totals(order),
             "created_at": long_date(order.date_added),
             "paid_at": long_date(order.paid_at),

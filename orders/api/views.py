@@ -209,7 +209,9 @@ class CustomerOrderListView(CustomerOrdersBase):
         responses={200: CustomerOrderListResponseSerializer, 400: CustomerErrorSerializer},
     )
     def get(self, request):
-        direction = (request.query_params.get("order") or "ASC").upper()
+        # the document shows `order` as a JSON body of the GET; the query string works too
+        body_order = request.data.get("order") if hasattr(request.data, "get") else None
+        direction = str(request.query_params.get("order") or body_order or "ASC").upper()
         if direction not in ("ASC", "DESC"):
             return _customer_error("order must be ASC or DESC", status.HTTP_400_BAD_REQUEST)
         orders = selectors.customer_orders(
