@@ -179,13 +179,21 @@ GROUP BY stage_id
 """
 
 
+# Seconds since the epoch with milliseconds (SQLite 3.40 has no unixepoch(..., 'subsec')):
+# %s whole seconds, plus the fraction of %f ("SS.SSS") over %S ("SS"); %% for the driver.
+_SQLITE_EPOCH = (
+    "(CAST(strftime('%%s', {0}) AS REAL) + CAST(strftime('%%f', {0}) AS REAL)"
+    " - CAST(strftime('%%S', {0}) AS INTEGER))"
+)
+
+
 def _median_stay_seconds(*, since: datetime | None) -> dict[int, tuple[int, float]]:
     """stage id → (finished stays, median seconds), in one aggregate query."""
     postgres = connection.vendor == "postgresql"
     seconds = (
         "EXTRACT(EPOCH FROM (ended_at - began_at))"
         if postgres
-        else "(julianday(ended_at) - julianday(began_at)) * 86400.0"
+        else f"({_SQLITE_EPOCH.format('ended_at')} - {_SQLITE_EPOCH.format('began_at')})"
     )
     params: list = [False]
     since_sql = ""
@@ -200,7 +208,9 @@ def _median_stay_seconds(*, since: datetime | None) -> dict[int, tuple[int, floa
     ) + (_MEDIAN_POSTGRESQL if postgres else _MEDIAN_FALLBACK)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {stage_id: (int(count), float(median)) for stage_id, count, median in cursor}
+        return {
+            stage_id: (int(count), round(float(median), 3)) for stage_id, count, median in cursor
+        }
 
 
 def stage_dashboard(*, since: datetime | None = None) -> list[StageSummary]:
