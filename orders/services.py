@@ -40,6 +40,8 @@ from orders.models import (
     OrderType,
     Plan,
     ServiceType,
+    Shipment,
+    ShipmentItem,
 )
 from stages.models import Stage
 from stages.services import INITIAL_STAGE, order_statuses_start_bulk, stage_record
@@ -495,6 +497,7 @@ ORDER_UPDATABLE_FIELDS = frozenset(
         "cancel_note",
         "paid_at",
         "refunded_at",
+        "processed",
         "assignee",
         "assignee_group",
         "assignee_updated_at",
@@ -510,6 +513,16 @@ def _check_assignee(user: User | None, param: str = "assignee_id") -> None:
         return
     if not user.is_active or not (user.is_staff or hasattr(user, "employee")):
         raise InvalidParam(param, "The assignee must be an active staff member.")
+
+
+def order_draft_check(draft: OrderDraft) -> None:
+    """The checks order_create runs, for forms that want to show them next to the fields."""
+    _draft_validate(draft)
+
+
+def order_changes_check(changes: Mapping[str, Any]) -> None:
+    """The checks order_update runs before it touches the order (forms)."""
+    _check_changes(changes)
 
 
 def _check_changes(changes: Mapping[str, Any]) -> None:
@@ -653,3 +666,78 @@ def order_hard_delete(*, order: Order | int, actor: Actor) -> int:
     _stamp(locked, actor, "Deleted permanently")
     locked.delete()
     return pk
+
+
+# --------------------------------------------------------------------------- parts
+
+OrderPart = OrderLine | OrderTotal | Shipment | ShipmentItem
+
+
+def _part_order_id(part: OrderPart) -> int:
+    if isinstance(part, ShipmentItem):
+        return Shipment.objects.values_list("order_id", flat=True).get(pk=part.shipment_id)
+    return part.order_id
+
+
+def _check_part(part: OrderPart) -> None:
+    if isinstance(part, OrderLine):
+        if part.quantity < 1:
+            raise InvalidParam("quantity", "quantity must be at least 1.")
+        _check_amount(part.price, "price")
+        _check_amount(part.subtotal, "subtotal")
+    elif isinstance(part, OrderTotal):
+        _check_amount(part.value, "value")
+    elif isinstance(part, Shipment) and part.shipping_address_id:
+        address_client = Address.objects.values_list("client_id", flat=True).get(
+            pk=part.shipping_address_id
+        )
+        customer = Order.objects.values_list("customer_id", flat=True).get(pk=part.order_id)
+        if address_client not in (None, customer):
+            raise InvalidParam("shipping_address", "The address belongs to another client.")
+
+
+def _refresh_amounts(order: Order) -> list[str]:
+    """total_items and order_total follow the lines and the `total` row once they exist."""
+    lines = list(OrderLine.objects.filter(order=order).values_list("quantity", "subtotal"))
+    total = OrderTotal.objects.filter(order=order, code="total").values_list("value", flat=True)
+    changed = []
+    if lines:
+        items = sum(quantity for quantity, _ in lines)
+        if order.total_items != items:
+            order.total_items = items
+            changed.append("total_items")
+    amount = total.first()
+    if amount is None and lines:
+        amount = sum((subtotal for _, subtotal in lines), ZERO)
+    if amount is not None and order.order_total != amount:
+        order.order_total = amount
+        changed.append("order_total")
+    return changed
+
+
+@transaction.atomic
+def order_part_save(*, part: OrderPart, actor: Actor) -> OrderPart:
+    """Add or change a line, total, shipment or shipment item of an order (admin).
+
+    Locks the order (refusing a deleted one), checks amounts, keeps total_items/order_total
+    in step with the lines and the `total` row, bumps the order's version and writes its
+    history row naming the part.
+    """
+    order = _lock(_part_order_id(part))
+    _check_part(part)
+    if isinstance(part, OrderLine) and not part.subtotal:
+        part.subtotal = part.price * part.quantity
+    adding = part.pk is None
+    part.save()
+    what = f"{'Added' if adding else 'Changed'} {part._meta.verbose_name} {part}"
+    _save(order, actor, what[:60], _refresh_amounts(order))
+    return part
+
+
+@transaction.atomic
+def order_part_delete(*, part: OrderPart, actor: Actor) -> None:
+    """Remove a line, total, shipment or shipment item (admin); same rules as saving."""
+    order = _lock(_part_order_id(part))
+    label = f"Removed {part._meta.verbose_name} {part}"
+    part.delete()
+    _save(order, actor, label[:60], _refresh_amounts(order))
