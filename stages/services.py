@@ -177,7 +177,7 @@ def order_details_apply(
     """
     _check_order_details(details)
     pk = order.pk if isinstance(order, Order) else order
-    locked = Order.objects.select_for_update().select_related("service_type").get(pk=pk)
+    locked = Order.objects.select_for_update(of=("self",)).select_related("service_type").get(pk=pk)
     values: dict[str, Any] = {}
     for key, value in details.items():
         name = _ORDER_FIELD_NAMES.get(key, key)
