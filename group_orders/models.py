@@ -1,4 +1,5 @@
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class WorkerHeartbeat(models.Model):
@@ -59,12 +60,97 @@ class GroupOrder(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
 
+    # how the upload check read the file; the import job reads it the same way
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=2, blank=True)
+    columns = models.JSONField(
+        default=list, blank=True, help_text="Per file column: the field it holds, or null."
+    )
+    ignored_columns = models.JSONField(default=list, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the file read.")
+    batch_size = models.PositiveIntegerField(
+        default=0, help_text="Rows per committed batch (fixed at upload: a resume matches)."
+    )
+    timings = models.JSONField(default=dict, blank=True)
+    job = models.ForeignKey(
+        "group_orders.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # set by an external processor (PATCH): where it put the files, instead of ours
+    normalized_csv_url = models.URLField(max_length=700, blank=True)
+    accepted_orders_xlsx_url = models.URLField(max_length=700, blank=True)
+    rejected_orders_xlsx_url = models.URLField(max_length=700, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.TextField(blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at", "progress", "timings"])
+
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"], name="group_order_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="group_order_status_idx"),
+            models.Index(fields=["uploader", "created_at"], name="group_order_uploader_idx"),
+            models.Index(fields=["client", "created_at"], name="group_order_client_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Group order {self.public_id}"
+
+
+class ImportBatch(models.Model):
+    """Checkpoint of one committed batch of an import, written in the same transaction as
+    the batch's orders and rejected rows: a resumed import skips the batches it finds here."""
+
+    group_order = models.ForeignKey(GroupOrder, on_delete=models.CASCADE, related_name="batches")
+    index = models.PositiveIntegerField()
+    first_row = models.PositiveIntegerField(help_text="Row number in the file (header = 1).")
+    last_row = models.PositiveIntegerField()
+    rows = models.PositiveIntegerField()
+    accepted = models.PositiveIntegerField()
+    rejected = models.PositiveIntegerField()
+    order_numbers = models.JSONField(default=list, help_text="Of the accepted rows, in order.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["group_order", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["group_order", "index"], name="unique_import_batch")
+        ]
+
+    def __str__(self) -> str:
+        return f"batch {self.index} (rows {self.first_row}-{self.last_row})"
+
+
+class RejectedRow(models.Model):
+    """A row of an uploaded file that did not become an order: its original cells and why."""
+
+    group_order = models.ForeignKey(
+        GroupOrder, on_delete=models.CASCADE, related_name="rejected_rows"
+    )
+    batch_index = models.PositiveIntegerField()
+    row_number = models.PositiveIntegerField(help_text="Row number in the file (header = 1).")
+    external_id = models.CharField(max_length=120, blank=True)
+    cells = models.JSONField(default=list)
+    reasons = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["group_order", "row_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group_order", "row_number"], name="unique_rejected_row"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["group_order", "batch_index"], name="rejected_row_batch_idx"),
+            models.Index(fields=["group_order", "external_id"], name="rejected_row_ext_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}"
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
 
 
 class Job(models.Model):

@@ -1,0 +1,28 @@
+"""The group order list's filters, shared by the API and the selectors."""
+
+import django_filters
+
+from group_orders.models import GroupOrder
+
+
+class GroupOrderFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=GroupOrder.Status.choices)
+    client = django_filters.NumberFilter(field_name="client_id")
+    uploader = django_filters.NumberFilter(field_name="uploader_id")
+    file_format = django_filters.ChoiceFilter(choices=[("csv", "CSV"), ("xlsx", "XLSX")])
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    has_rejections = django_filters.BooleanFilter(method="filter_has_rejections")
+    search = django_filters.CharFilter(method="filter_search")
+
+    class Meta:
+        model = GroupOrder
+        fields: list[str] = []
+
+    def filter_has_rejections(self, queryset, name, value):
+        return (
+            queryset.filter(rejected_orders__gt=0) if value else queryset.filter(rejected_orders=0)
+        )
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(original_filename__icontains=value.strip())

@@ -1,0 +1,239 @@
+"""Every write to a group order itself: submit an upload, a processor's update, re-run."""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actors import Actor
+from accounts.models import Client, Employee, Liaison
+from config.api.conditional import check_version
+from config.api.errors import InvalidParam, PermissionDenied
+from group_orders.models import GroupOrder, Job
+from group_orders.services.imports import batch_size_setting
+from group_orders.services.jobs import job_enqueue
+from group_orders.services.notifications import group_order_completed_notify
+from group_orders.services.uploads import CheckedFile, upload_check
+
+IMPORT_JOB = "group_orders.import"
+COUNT_FIELDS = ("total_orders", "successful_orders", "rejected_orders")
+URL_FIELDS = {
+    "normalized_csv": "normalized_csv_url",
+    "accepted_orders_xlsx": "accepted_orders_xlsx_url",
+    "rejected_orders_xlsx": "rejected_orders_xlsx_url",
+}
+PROCESSOR_FIELDS = frozenset({"status", "queue_job_id", *COUNT_FIELDS, *URL_FIELDS})
+_url = URLValidator(schemes=["http", "https"])
+
+
+def _stamp(group_order: GroupOrder, actor: Actor, what: str) -> None:
+    """Tell simple-history who acted, for the next save."""
+    group_order._history_user = actor.user
+    group_order._change_reason = f"{what} by {actor.display}"[:100]
+
+
+def _check_client(actor: Actor, client: Client | None) -> Client | None:
+    """The client the upload is for: staff may name any; a liaison one of theirs; a client
+    user uploads for their own client (the default)."""
+    user = actor.user
+    if user is None or user.is_superuser or Employee.objects.filter(user_id=user.pk).exists():
+        return client
+    own = Client.objects.filter(user_id=user.pk).first()
+    if client is None:
+        return own
+    allowed = {own.pk} if own else set()
+    liaison = Liaison.objects.filter(user_id=user.pk).first()
+    if liaison is not None:
+        allowed |= set(liaison.clients.values_list("pk", flat=True))
+    if client.pk not in allowed:
+        raise PermissionDenied("You may not upload orders for this client.")
+    return client
+
+
+def group_order_submit(
+    *,
+    file: BinaryIO,
+    filename: str,
+    actor: Actor,
+    client: Client | None = None,
+    checked: CheckedFile | None = None,
+) -> GroupOrder:
+    """Check an order file and queue its import; the new group order (`processing`).
+
+    The file is checked first (type by content, size, encoding, header: invalid-param naming
+    `file`), so a refused file creates nothing. The import job is enqueued when the
+    transaction commits; `queue_job_id` is the job tracker's id of it.
+    """
+    client = _check_client(actor, client)
+    checked = checked or upload_check(file=file)
+    public_id = uuid.uuid4()
+    group_order = GroupOrder(
+        public_id=public_id,
+        original_filename=(filename or f"upload.{checked.extension}")[:255],
+        file_format=checked.format,
+        file_size=checked.size,
+        uploader=actor.user,
+        application=actor.application,
+        client=client,
+        status=GroupOrder.Status.PROCESSING,
+        encoding=checked.encoding,
+        delimiter=checked.delimiter,
+        columns=checked.header.columns,
+        ignored_columns=checked.header.ignored,
+        batch_size=batch_size_setting(),
+    )
+    file.seek(0)
+    group_order.file.save(f"{public_id}.{checked.extension}", File(file), save=False)
+    try:
+        with transaction.atomic():
+            _stamp(group_order, actor, "Uploaded")
+            group_order.save()
+            job = job_enqueue(kind=IMPORT_JOB, actor=actor, subject=group_order)
+            GroupOrder.objects.filter(pk=group_order.pk).update(job=job, queue_job_id=str(job.pk))
+            group_order.job = job
+            group_order.queue_job_id = str(job.pk)
+    except BaseException:
+        group_order.file.storage.delete(group_order.file.name)
+        raise
+    return group_order
+
+
+@transaction.atomic
+def group_order_rerun(*, group_order: GroupOrder, actor: Actor) -> GroupOrder:
+    """Run the import of this group order again, from its checkpoints: an interrupted or
+    failed import resumes; a complete one rebuilds its files (no order is created twice).
+    Does nothing while its import job is queued or running."""
+    locked = GroupOrder.objects.select_for_update().get(pk=group_order.pk)
+    if (
+        locked.job_id
+        and Job.objects.filter(
+            pk=locked.job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+        ).exists()
+    ):
+        return locked
+    job = job_enqueue(kind=IMPORT_JOB, actor=actor, subject=locked)
+    locked.job = job
+    locked.queue_job_id = str(job.pk)
+    locked.status = GroupOrder.Status.PROCESSING
+    locked.error = ""
+    locked.finished_at = None
+    locked.version += 1
+    _stamp(locked, actor, "Re-run")
+    locked.save(
+        update_fields=[
+            "job",
+            "queue_job_id",
+            "status",
+            "error",
+            "finished_at",
+            "version",
+            "updated_at",
+        ]
+    )
+    return locked
+
+
+@dataclass
+class GroupOrderUpdated:
+    group_order: GroupOrder
+    changed: list[str] = field(default_factory=list)
+    completed: bool = False  # this update made it complete
+    email_sent: bool | None = None  # None: no e-mail was due
+
+
+def _clean_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(changes) - PROCESSOR_FIELDS)
+    if unknown:
+        raise InvalidParam(unknown[0], f"{unknown[0]} cannot be changed.")
+    clean: dict[str, Any] = {}
+    if "status" in changes:
+        status = changes["status"]
+        if status not in (GroupOrder.Status.PROCESSING, GroupOrder.Status.COMPLETE):
+            raise InvalidParam("status", "status must be processing or complete.")
+        clean["status"] = status
+    for name in COUNT_FIELDS:
+        if name in changes:
+            value = changes[name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidParam(name, f"{name} must be a whole number, 0 or more.")
+            clean[name] = value
+    for name, model_field in URL_FIELDS.items():
+        if name in changes:
+            value = changes[name] or ""
+            if value:
+                if not isinstance(value, str) or len(value) > 700:
+                    raise InvalidParam(name, f"{name} must be a URL of at most 700 characters.")
+                try:
+                    _url(value)
+                except ValidationError:
+                    raise InvalidParam(name, f"{name} must be an http(s) URL.") from None
+            clean[model_field] = value
+    if "queue_job_id" in changes:
+        value = changes["queue_job_id"] or ""
+        if not isinstance(value, str) or len(value) > 64:
+            raise InvalidParam(
+                "queue_job_id", "queue_job_id must be text of at most 64 characters."
+            )
+        clean["queue_job_id"] = value
+    return clean
+
+
+def group_order_update(
+    *,
+    group_order: GroupOrder,
+    actor: Actor,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+) -> GroupOrderUpdated:
+    """A processor's update: status, counts, file URLs, queue_job_id.
+
+    Locks the row, checks If-Match's version, refuses counts where successful + rejected
+    exceed total, saves only what changed (with a history row naming the actor) and bumps
+    `version`. When it makes the group order complete, the uploader is e-mailed after commit;
+    `email_sent` is False when that failed (the update stands).
+    """
+    clean = _clean_changes(changes)
+    result = GroupOrderUpdated(group_order=group_order)
+    with transaction.atomic():
+        locked = GroupOrder.objects.select_for_update().get(pk=group_order.pk)
+        check_version(expected=expected_version, actual=locked.version)
+        changed = [name for name, value in clean.items() if getattr(locked, name) != value]
+        result.group_order = locked
+        if not changed:
+            return result
+        was_complete = locked.status == GroupOrder.Status.COMPLETE
+        for name in changed:
+            setattr(locked, name, clean[name])
+        if locked.successful_orders + locked.rejected_orders > locked.total_orders:
+            raise InvalidParam(
+                "total_orders",
+                "successful_orders + rejected_orders must not exceed total_orders.",
+            )
+        fields = [*changed, "version", "updated_at"]
+        if "status" in changed:
+            if locked.status == GroupOrder.Status.COMPLETE:
+                locked.finished_at = timezone.now()
+                locked.progress = 100
+                fields += ["finished_at", "progress"]
+            else:
+                locked.finished_at = None
+                fields.append("finished_at")
+        locked.version += 1
+        _stamp(locked, actor, "Updated " + ", ".join(changed))
+        locked.save(update_fields=fields)
+        result.changed = changed
+        result.completed = locked.status == GroupOrder.Status.COMPLETE and not was_complete
+
+        def notify() -> None:
+            result.email_sent = group_order_completed_notify(group_order_id=locked.pk)
+
+        if result.completed:
+            transaction.on_commit(notify)
+    locked.refresh_from_db()
+    result.group_order = locked
+    return result

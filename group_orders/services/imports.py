@@ -1,0 +1,577 @@
+"""The import of a group order's file: stream, validate, create orders in batches, report.
+
+What callers may rely on:
+- The file is read as a stream (CSV one record at a time; XLSX through calamine) in batches
+  of `batch_size` data rows; memory does not grow with the file.
+- Each batch commits in ONE transaction: its orders (through
+  `orders.services.orders_create_bulk`, with their status and first stage-history rows, the
+  actor being the uploader), its `RejectedRow`s, its `ImportBatch` checkpoint and the group
+  order's counts and progress. So the counts always equal what the database holds.
+- Run again after being killed at any point, the import skips the batches it finds
+  checkpointed, replays them into the report files from the file and the checkpoints, and
+  carries on: exact counts, no order created twice. Two runners of one import cannot both
+  commit a batch (row lock on the group order + unique checkpoint).
+- The three report files are written by a separate process while the import runs, then
+  stored; the group order becomes `complete` and the uploader gets an e-mail. An e-mail that
+  cannot be sent is recorded on the group order (`email_error`); the import stands.
+"""
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.core.files import File
+from django.db import IntegrityError, reset_queries, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from accounts.actors import Actor
+from config.api.errors import InvalidParam
+from group_orders.models import GroupOrder, ImportBatch, RejectedRow
+from group_orders.services.columns import COLUMN_NAMES
+from group_orders.services.jobs import JobContext, LeaseLost, PermanentJobError
+from group_orders.services.notifications import group_order_completed_notify
+from group_orders.services.reports import ReportWriterProcess
+from group_orders.services.rows import Catalogue, RowNormaliser, values_for_report
+from group_orders.services.uploads import max_upload_bytes, setting
+from group_orders.spreadsheets import csv_rows, is_blank, xlsx_rows
+from orders.models import Order
+from orders.services import OrderDraft, orders_create_bulk
+
+logger = logging.getLogger("orderdesk.group_orders")
+
+DEFAULT_BATCH_SIZE = 2000
+MAX_BATCH_RETRIES = 10
+_ROW_PARAM = re.compile(r"^rows\.(\d+)\.")
+
+
+def batch_size_setting() -> int:
+    return int(setting("BATCH_SIZE", DEFAULT_BATCH_SIZE))
+
+
+def import_actor(group_order: GroupOrder) -> Actor:
+    """Orders of an upload are created by its uploader (in the application used)."""
+    if group_order.uploader_id:
+        return Actor.for_user(group_order.uploader, group_order.application)
+    return Actor.system(f"group order {group_order.public_id}")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class SourceRow:
+    number: int  # as in the file: header = 1 for CSV records, Excel's row number for XLSX
+    cells: list[Any]
+
+
+@dataclass
+class FileReader:
+    """The header cells and the data rows (blank rows skipped) of a group order's file."""
+
+    group_order: GroupOrder
+    progress: dict[str, int] = field(default_factory=lambda: {"done": 0, "total": 0})
+    header: list[Any] = field(default_factory=list)
+
+    def rows(self) -> Iterator[SourceRow]:
+        group_order = self.group_order
+        try:
+            stream = group_order.file.open("rb")
+        except FileNotFoundError:
+            raise PermanentJobError("The uploaded file is no longer in the storage.") from None
+        try:
+            if group_order.file_format == "xlsx":
+                records = xlsx_rows(stream, progress=self.progress)
+            else:
+                self.progress["total"] = group_order.file_size or 1
+                records = csv_rows(
+                    stream,
+                    encoding=group_order.encoding or "utf-8",
+                    delimiter=group_order.delimiter or ",",
+                    field_size_limit=max_upload_bytes(),
+                    progress=self.progress,
+                )
+            for number, cells in records:
+                if is_blank(cells):
+                    continue
+                if not self.header:
+                    self.header = cells
+                    continue
+                yield SourceRow(number, cells)
+        finally:
+            stream.close()
+
+    @property
+    def percent(self) -> int:
+        total = self.progress["total"] or 1
+        return min(99, int(self.progress["done"] * 100 / total))
+
+
+def _batches(rows: Iterator[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    batch: list[SourceRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# --------------------------------------------------------------------------- one batch
+
+
+@dataclass
+class _Accepted:
+    row: SourceRow
+    values: dict[str, Any]
+
+
+@dataclass
+class _Rejected:
+    row: SourceRow
+    reasons: list[str]
+    external_id: str = ""
+
+
+@dataclass
+class BatchOutcome:
+    accepted: list[list[Any]]  # report rows: [order number, source row, *values]
+    rejected: list[list[Any]]  # report rows: [reason, source row, *original cells]
+    rows: int
+
+
+def _json_cell(cell: Any) -> Any:
+    if cell is None or isinstance(cell, (str, int, float, bool)):
+        if isinstance(cell, str) and len(cell) > 32767:
+            return cell[:32767]
+        return cell
+    if hasattr(cell, "isoformat"):
+        return cell.isoformat()
+    return str(cell)
+
+
+def _draft(values: dict[str, Any], group_order: GroupOrder) -> OrderDraft:
+    return OrderDraft(
+        first_name=values["first_name"],
+        last_name=values["last_name"],
+        email=values["email"],
+        telephone=values["telephone"],
+        comment=values["comment"],
+        notify=values["notify"],
+        order_type=values["order_type"],
+        order_date=values["order_date"],
+        order_time=values["order_time"],
+        payment=values["payment"],
+        customer=group_order.client,
+        location=values["location"],
+        service_type=values["service_type"],
+        services_addons=values["services_addons"],
+        delivery_rush=values["delivery_rush"],
+        due_date=values["due_date"],
+        notes=values["notes"],
+        external_id=values["external_id"] or None,
+        order_total=values["order_total"],
+    )
+
+
+class BatchImporter:
+    """Validates and commits the batches of one import run."""
+
+    def __init__(self, *, group_order: GroupOrder, normaliser: RowNormaliser, actor: Actor):
+        self.group_order = group_order
+        self.normaliser = normaliser
+        self.actor = actor
+        self.insert_seconds = 0.0
+
+    def _classify(self, batch: list[SourceRow]) -> tuple[list[_Accepted], list[_Rejected]]:
+        accepted: list[_Accepted] = []
+        rejected: list[_Rejected] = []
+        first_row_of: dict[str, int] = {}
+        checked: list[tuple[SourceRow, dict[str, Any], list[str]]] = []
+        for row in batch:
+            values, errors = self.normaliser.normalise(row.cells)
+            external_id = values.get("external_id") or ""
+            if external_id:
+                if external_id in first_row_of:
+                    errors.append(
+                        f"external_id: '{external_id}' is also on row "
+                        f"{first_row_of[external_id]} of this file."
+                    )
+                else:
+                    first_row_of[external_id] = row.number
+            checked.append((row, values, errors))
+        clashes = self._external_id_clashes(list(first_row_of))
+        for row, values, errors in checked:
+            external_id = values.get("external_id") or ""
+            clash = clashes.get(external_id)
+            if clash and first_row_of.get(external_id) == row.number:
+                errors.append(clash)
+            if errors:
+                rejected.append(_Rejected(row, errors, external_id))
+            else:
+                accepted.append(_Accepted(row, values))
+        return accepted, rejected
+
+    def _external_id_clashes(self, external_ids: list[str]) -> dict[str, str]:
+        """Why each of these external ids is taken: by an order, or by an earlier row."""
+        if not external_ids:
+            return {}
+        clashes: dict[str, str] = {}
+        earlier = (
+            RejectedRow.objects.filter(group_order=self.group_order, external_id__in=external_ids)
+            .order_by("row_number")
+            .values_list("external_id", "row_number")
+        )
+        for external_id, row_number in earlier:
+            clashes.setdefault(
+                external_id,
+                f"external_id: '{external_id}' is also on row {row_number} of this file.",
+            )
+        existing = Order.objects.filter(external_id__in=external_ids).values_list(
+            "external_id", "group_order_id", "number"
+        )
+        for external_id, group_order_id, number in existing:
+            if group_order_id == self.group_order.pk:
+                clashes[external_id] = (
+                    f"external_id: '{external_id}' is also on an earlier row of this file "
+                    f"(order {number})."
+                )
+            else:
+                clashes[external_id] = (
+                    f"external_id: an order with external_id '{external_id}' already exists "
+                    f"(order {number})."
+                )
+        return clashes
+
+    def run(self, index: int, batch: list[SourceRow], percent: int) -> BatchOutcome | None:
+        """Validate and commit one batch; None when another runner committed it already."""
+        accepted, rejected = self._classify(batch)
+        for _attempt in range(MAX_BATCH_RETRIES):
+            started = time.perf_counter()
+            try:
+                numbers = self._commit(index, batch, accepted, rejected, percent)
+            except InvalidParam as exc:
+                # the orders service refused a row our checks let through: reject that row
+                self._reject_named_rows(exc, accepted, rejected)
+                continue
+            except IntegrityError:
+                # an external id was taken by a concurrent import between check and insert
+                if not self._reject_taken_external_ids(accepted, rejected):
+                    raise
+                continue
+            finally:
+                self.insert_seconds += time.perf_counter() - started
+            if numbers is None:
+                return None
+            return BatchOutcome(
+                accepted=[
+                    [number, item.row.number, *values_for_report(item.values)]
+                    for number, item in zip(numbers, accepted, strict=True)
+                ],
+                rejected=[_rejected_report_row(item) for item in rejected],
+                rows=len(batch),
+            )
+        raise RuntimeError(f"Batch {index} could not be committed after {MAX_BATCH_RETRIES} tries.")
+
+    def _commit(
+        self,
+        index: int,
+        batch: list[SourceRow],
+        accepted: list[_Accepted],
+        rejected: list[_Rejected],
+        percent: int,
+    ) -> list[str] | None:
+        group_order = self.group_order
+        with transaction.atomic():
+            GroupOrder.objects.select_for_update().only("pk").get(pk=group_order.pk)
+            if ImportBatch.objects.filter(group_order=group_order, index=index).exists():
+                return None
+            drafts = [_draft(item.values, group_order) for item in accepted]
+            orders = (
+                orders_create_bulk(rows=drafts, actor=self.actor, group_order=group_order)
+                if drafts
+                else []
+            )
+            RejectedRow.objects.bulk_create(
+                [
+                    RejectedRow(
+                        group_order=group_order,
+                        batch_index=index,
+                        row_number=item.row.number,
+                        external_id=item.external_id[:120],
+                        cells=[_json_cell(cell) for cell in item.row.cells],
+                        reasons=item.reasons,
+                    )
+                    for item in rejected
+                ]
+            )
+            numbers = [order.number for order in orders]
+            ImportBatch.objects.create(
+                group_order=group_order,
+                index=index,
+                first_row=batch[0].number,
+                last_row=batch[-1].number,
+                rows=len(batch),
+                accepted=len(accepted),
+                rejected=len(rejected),
+                order_numbers=numbers,
+            )
+            GroupOrder.objects.filter(pk=group_order.pk).update(
+                total_orders=F("total_orders") + len(batch),
+                successful_orders=F("successful_orders") + len(accepted),
+                rejected_orders=F("rejected_orders") + len(rejected),
+                processed_rows=batch[-1].number,
+                progress=percent,
+                updated_at=timezone.now(),
+            )
+        return numbers
+
+    @staticmethod
+    def _reject_named_rows(
+        exc: InvalidParam, accepted: list[_Accepted], rejected: list[_Rejected]
+    ) -> None:
+        named = {}
+        for param, messages in exc.errors.items():
+            match = _ROW_PARAM.match(param)
+            if match:
+                field_name = param[match.end() :]
+                named[int(match.group(1))] = f"{field_name}: {' '.join(messages)}"
+        if not named:
+            raise exc
+        for position in sorted(named, reverse=True):
+            item = accepted.pop(position)
+            rejected.append(
+                _Rejected(item.row, [named[position]], item.values.get("external_id") or "")
+            )
+        rejected.sort(key=lambda item: item.row.number)
+
+    def _reject_taken_external_ids(
+        self, accepted: list[_Accepted], rejected: list[_Rejected]
+    ) -> bool:
+        ids = [item.values["external_id"] for item in accepted if item.values["external_id"]]
+        clashes = self._external_id_clashes(ids)
+        moved = [item for item in accepted if clashes.get(item.values["external_id"] or "")]
+        for item in moved:
+            accepted.remove(item)
+            external_id = item.values["external_id"]
+            rejected.append(_Rejected(item.row, [clashes[external_id]], external_id))
+        rejected.sort(key=lambda item: item.row.number)
+        return bool(moved)
+
+
+def _rejected_report_row(item: _Rejected) -> list[Any]:
+    return ["; ".join(item.reasons), item.row.number, *item.row.cells]
+
+
+def _replay(
+    *,
+    group_order: GroupOrder,
+    checkpoint: ImportBatch,
+    batch: list[SourceRow],
+    normaliser: RowNormaliser,
+) -> BatchOutcome:
+    """The report rows of a batch committed by an earlier run, from the file and the
+    checkpoint (which rows were rejected and why, which order numbers the others got)."""
+    if (checkpoint.first_row, checkpoint.last_row, checkpoint.rows) != (
+        batch[0].number,
+        batch[-1].number,
+        len(batch),
+    ):
+        raise PermanentJobError(
+            f"The file no longer matches the checkpoint of batch {checkpoint.index}: "
+            "it changed since the import began."
+        )
+    reasons = dict(
+        RejectedRow.objects.filter(
+            group_order=group_order, batch_index=checkpoint.index
+        ).values_list("row_number", "reasons")
+    )
+    numbers = iter(
+        ImportBatch.objects.filter(pk=checkpoint.pk).values_list("order_numbers", flat=True).get()
+    )
+    accepted, rejected = [], []
+    for row in batch:
+        if row.number in reasons:
+            rejected.append(["; ".join(reasons[row.number]), row.number, *row.cells])
+            continue
+        values, _ = normaliser.normalise(row.cells)
+        accepted.append([next(numbers, ""), row.number, *values_for_report(values)])
+    return BatchOutcome(accepted=accepted, rejected=rejected, rows=len(batch))
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def _mark_started(group_order: GroupOrder, ctx: JobContext | None) -> GroupOrder:
+    with transaction.atomic():
+        locked = GroupOrder.objects.select_for_update().get(pk=group_order.pk)
+        locked.status = GroupOrder.Status.PROCESSING
+        locked.started_at = locked.started_at or timezone.now()
+        locked.error = ""
+        fields = ["status", "started_at", "error", "updated_at"]
+        if ctx is not None and locked.job_id != ctx.job.pk:
+            locked.job_id = ctx.job.pk
+            fields.append("job")
+        locked.save(update_fields=fields)
+    return locked
+
+
+def _store_reports(group_order: GroupOrder, paths: dict[str, Path]) -> dict[str, str]:
+    """Copy the report files into the storage; the names to set on the group order."""
+    stored: dict[str, str] = {}
+    suffix = {
+        "normalized_csv": "normalized.csv",
+        "accepted_orders_xlsx": "accepted-orders.xlsx",
+        "rejected_orders_xlsx": "rejected-orders.xlsx",
+    }
+    for name, path in paths.items():
+        file_field = getattr(group_order, name)
+        with open(path, "rb") as handle:
+            file_field.save(f"{group_order.public_id}-{suffix[name]}", File(handle), save=False)
+        stored[name] = file_field.name
+    return stored
+
+
+def _complete(
+    group_order: GroupOrder, stored: dict[str, str], timings: dict[str, Any], actor: Actor
+) -> GroupOrder:
+    with transaction.atomic():
+        locked = GroupOrder.objects.select_for_update().get(pk=group_order.pk)
+        old_files = [
+            getattr(locked, name).name
+            for name in stored
+            if getattr(locked, name).name and getattr(locked, name).name != stored[name]
+        ]
+        totals = ImportBatch.objects.filter(group_order=locked).aggregate(
+            rows=Sum("rows"), accepted=Sum("accepted"), rejected=Sum("rejected")
+        )
+        locked.total_orders = totals["rows"] or 0
+        locked.successful_orders = totals["accepted"] or 0
+        locked.rejected_orders = totals["rejected"] or 0
+        for name, value in stored.items():
+            setattr(locked, name, value)
+        locked.status = GroupOrder.Status.COMPLETE
+        locked.progress = 100
+        locked.finished_at = timezone.now()
+        locked.timings = timings
+        locked.version += 1
+        locked._change_reason = f"Import complete ({actor.display})"[:100]
+        locked.save()
+        storage = locked.normalized_csv.storage
+        transaction.on_commit(lambda: [storage.delete(name) for name in old_files])
+    return locked
+
+
+def group_order_import_run(*, group_order_id: int, ctx: JobContext | None = None) -> dict:
+    """Import (or resume importing) a group order's file; see the module docstring.
+
+    Returns a summary (counts, timings) that the job tracker stores as the job's result.
+    """
+    started = time.perf_counter()
+    group_order = GroupOrder.objects.select_related("uploader", "application", "client").get(
+        pk=group_order_id
+    )
+    group_order = _mark_started(group_order, ctx)
+    actor = import_actor(group_order)
+    normaliser = RowNormaliser(
+        columns=group_order.columns, catalogue=Catalogue.load(), today=timezone.localdate()
+    )
+    importer = BatchImporter(group_order=group_order, normaliser=normaliser, actor=actor)
+    done = {
+        checkpoint.index: checkpoint
+        for checkpoint in ImportBatch.objects.filter(group_order=group_order).defer("order_numbers")
+    }
+    reader = FileReader(group_order)
+    rows = reader.rows()
+    first = next(rows, None)  # reads the header too
+    writer = ReportWriterProcess(columns=list(COLUMN_NAMES), rejected_header=reader.header)
+    replayed = imported = 0
+    try:
+        pending = [first] if first is not None else []
+        size = group_order.batch_size or batch_size_setting()
+        for index, batch in enumerate(_batches(_chain(pending, rows), size)):
+            if index in done:
+                outcome = _replay(
+                    group_order=group_order,
+                    checkpoint=done[index],
+                    batch=batch,
+                    normaliser=normaliser,
+                )
+                replayed += 1
+            else:
+                if ctx is not None:
+                    ctx.heartbeat()
+                outcome = importer.run(index, batch, reader.percent)
+                if outcome is None:  # another runner holds this import: let it finish
+                    raise LeaseLost(f"Batch {index} was committed by another runner.")
+                imported += 1
+            writer.write(outcome.accepted, outcome.rejected)
+            reset_queries()  # DEBUG keeps every query; an import would fill memory with them
+        rows_seconds = time.perf_counter() - started
+        waited = time.perf_counter()
+        report = writer.finish()
+        reports_wait = time.perf_counter() - waited
+        store_started = time.perf_counter()
+        stored = _store_reports(group_order, report["paths"])
+        store_seconds = time.perf_counter() - store_started
+    except BaseException:
+        writer.abort()
+        raise
+    writer.cleanup()
+    total_seconds = time.perf_counter() - started
+    counts = ImportBatch.objects.filter(group_order=group_order).aggregate(rows=Sum("rows"))
+    timings = {
+        "seconds": round(total_seconds, 3),
+        "read_validate_insert_seconds": round(rows_seconds, 3),
+        "insert_seconds": round(importer.insert_seconds, 3),
+        "reports_wait_seconds": round(reports_wait, 3),
+        "reports_writer_seconds": report.get("seconds"),
+        "store_seconds": round(store_seconds, 3),
+        "rows_per_second": round((counts["rows"] or 0) / total_seconds) if total_seconds else 0,
+        "batches_imported": imported,
+        "batches_replayed": replayed,
+        "attempt": ctx.job.attempts if ctx is not None else None,
+    }
+    group_order = _complete(group_order, stored, timings, actor)
+    transaction.on_commit(lambda: group_order_completed_notify(group_order_id=group_order.pk))
+    return {
+        "group_order": str(group_order.public_id),
+        "total_orders": group_order.total_orders,
+        "successful_orders": group_order.successful_orders,
+        "rejected_orders": group_order.rejected_orders,
+        "timings": timings,
+    }
+
+
+def _chain(first: list[SourceRow], rest: Iterator[SourceRow]) -> Iterator[SourceRow]:
+    yield from first
+    yield from rest
+
+
+def group_order_import_given_up(job) -> None:
+    """The import job failed for good: the group order cannot be imported."""
+    group_order_id = int(job.subject_id)
+    with transaction.atomic():
+        group_order = GroupOrder.objects.select_for_update().filter(pk=group_order_id).first()
+        if group_order is None or group_order.status == GroupOrder.Status.COMPLETE:
+            return
+        group_order.status = GroupOrder.Status.FAILED
+        group_order.error = (job.last_error or "").split("\n\n")[0][:2000]
+        group_order.finished_at = timezone.now()
+        group_order.version += 1
+        group_order._change_reason = "Import failed (job reaper or worker)"
+        group_order.save(update_fields=["status", "error", "finished_at", "version", "updated_at"])
+
+
+def progress_eta(group_order: GroupOrder) -> timedelta | None:
+    """A rough time left, from the progress so far (for the admin and the command)."""
+    if not group_order.started_at or not group_order.progress:
+        return None
+    elapsed = timezone.now() - group_order.started_at
+    return elapsed * (100 - group_order.progress) / group_order.progress
