@@ -17,6 +17,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F, Window
 from django.db.models.functions import Lag
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -153,7 +154,7 @@ class StageAdmin(SimpleHistoryAdmin):
                 Bar(
                     label=s.stage.name,
                     value=s.median_seconds,
-                    text=f"{human_duration(s.median_seconds)} ({s.stays} stays)"
+                    text=f"{human_duration(s.median_seconds)} ({s.stays} stay{pluralize(s.stays)})"
                     if s.stays
                     else "no finished stays",
                     colour=s.stage.colour,
@@ -167,7 +168,16 @@ class StageAdmin(SimpleHistoryAdmin):
             "title": "Stage dashboard",
             "opts": self.model._meta,
             "charts": [orders_chart, median_chart],
-            "summaries": summaries,
+            "rows": [
+                {
+                    "stage": s.stage,
+                    "orders": s.orders,
+                    "stays": s.stays,
+                    "median": human_duration(s.median_seconds),
+                    "median_seconds": s.median_seconds,
+                }
+                for s in summaries
+            ],
             "total_orders": sum(s.orders for s in summaries),
             "periods": list(DASHBOARD_PERIODS),
             "period": period,

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 LABEL_WIDTH = 150
 BAR_AREA = 420
-VALUE_WIDTH = 130
+VALUE_WIDTH = 190
 ROW_HEIGHT = 30
 BAR_HEIGHT = 20
 

@@ -269,13 +269,14 @@ def test_the_dashboard_draws_svg_bars_per_stage(admin_client):
 
     assert page.status_code == 200
     content = page.content.decode()
-    assert content.count('<svg viewBox="0 0 700') == 2
+    assert content.count('<svg viewBox="0 0 760') == 2
     assert "<script" not in content.split('id="content-main"')[1]
     orders_chart, median_chart = page.context["charts"]
     widths = {bar.label: bar.width for bar in orders_chart.bars}
     assert widths["In production"] == 420 and widths["Received"] == 0
     medians = {bar.label: bar.text for bar in median_chart.bars}
     assert medians["Received"] == "2 h (2 stays)"  # median of 1 h and 3 h
+    assert medians["In production"] == "no finished stays"
     assert 'fill="#1e88e5"' in content  # the stage's colour
     assert "?stage__id__exact=" in content  # bars link to the statuses of the stage
 
