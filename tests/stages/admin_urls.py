@@ -30,8 +30,8 @@ class OrderWithStagesAdmin(BaseOrderAdmin):
         StuckInStageFilter,
     ]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, *args, **kwargs):
+        actions = super().get_actions(request, *args, **kwargs)
         actions.setdefault("advance_stage", self.get_action(advance_stage))
         return actions
 
