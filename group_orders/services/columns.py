@@ -155,7 +155,10 @@ def header_match(cells: list[object]) -> HeaderMatch:
     """Map a header row to the canonical columns (no checks)."""
     columns: list[str | None] = []
     ignored: list[str] = []
-    for cell in cells:
+    width = len(cells)
+    while width and not str(cells[width - 1] if cells[width - 1] is not None else "").strip():
+        width -= 1  # trailing blank header cells (a spreadsheet pads rows) are not columns
+    for cell in cells[:width]:
         name = canonical_column(cell)
         columns.append(name)
         text = str(cell if cell is not None else "").strip()

@@ -92,7 +92,10 @@ class ReportWriterProcess:
             self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             if stream and not stream.closed:
-                stream.close()
+                try:
+                    stream.close()
+                except OSError:  # unflushed rows to a killed process: they are not wanted
+                    pass
         self.cleanup()
 
     def cleanup(self) -> None:

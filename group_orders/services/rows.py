@@ -167,9 +167,12 @@ class RowNormaliser:
         if count != self.width:
             if count < self.width:
                 return {}, [f"The row has {count} cells; the header has {self.width}."]
-            if any(_text(cell) for cell in cells[self.width :]):
+            used = count
+            while used > self.width and not _text(cells[used - 1]):
+                used -= 1
+            if used > self.width:
                 return {}, [
-                    f"The row has {count} cells; the header has {self.width} "
+                    f"The row has {used} cells; the header has {self.width} "
                     "(a delimiter inside a value needs quotes)."
                 ]
         values = dict(self.defaults)

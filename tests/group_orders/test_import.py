@@ -1,0 +1,418 @@
+"""The import job: orders, rejected rows, counts, the three report files, resume after a
+crash, idempotency, e-mail (ImmediateBackend: the job runs when the upload commits)."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from python_calamine import CalamineWorkbook
+
+from accounts.actors import Actor
+from group_orders.models import GroupOrder, ImportBatch, Job, RejectedRow
+from group_orders.services import imports
+from group_orders.services.group_orders import group_order_rerun, group_order_submit
+from group_orders.services.jobs import job_execute
+from group_orders.services.uploads import upload_check
+from orders.models import Order
+from stages.models import OrderStage, OrderStatus
+from tests.factories import ClientFactory, EmployeeFactory
+from tests.factories.group_orders import catalogue, csv_bytes, fixture_file, order_row
+from tests.factories.orders import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def uploader():
+    catalogue()
+    return EmployeeFactory(user__first_name="Uma", user__email="uma@example.com").user
+
+
+@pytest.fixture
+def run_import(uploader, django_capture_on_commit_callbacks):
+    def run(stream, *, filename="orders.csv", client=None, user=None) -> GroupOrder:
+        with django_capture_on_commit_callbacks(execute=True):
+            group_order = group_order_submit(
+                file=stream,
+                filename=filename,
+                actor=Actor.for_user(user or uploader),
+                client=client,
+            )
+        group_order.refresh_from_db()
+        return group_order
+
+    return run
+
+
+def read_csv(field) -> list[list[str]]:
+    with field.open("rb") as handle:
+        return list(csv.reader(io.StringIO(handle.read().decode("utf-8"))))
+
+
+def read_xlsx(field) -> list[list]:
+    with field.open("rb") as handle:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(handle.read()))
+    return workbook.get_sheet_by_index(0).to_python()
+
+
+def reasons(group_order) -> dict[int, list[str]]:
+    return dict(
+        RejectedRow.objects.filter(group_order=group_order).values_list("row_number", "reasons")
+    )
+
+
+def test_mixed_file_creates_the_good_orders_and_rejects_the_rest_with_reasons(run_import):
+    group_order = run_import(fixture_file("orders_mixed.csv"))
+    assert group_order.status == GroupOrder.Status.COMPLETE
+    assert (group_order.total_orders, group_order.successful_orders) == (11, 2)
+    assert group_order.rejected_orders == 9
+    assert group_order.progress == 100 and group_order.finished_at is not None
+    assert reasons(group_order) == {
+        3: ["first_name: looks like a spreadsheet formula (starts with '=')."],
+        4: ["due_date: 2001-01-01 is in the past."],
+        5: ["order_date: '2026-13-45' is not a date (use YYYY-MM-DD)."],
+        6: ["email: 'not-an-email' is not a valid e-mail address."],
+        7: ["service_type: 'knitting' is not a known service type (known: framing, portrait)."],
+        8: ["external_id: 'M-1' is also on row 2 of this file."],
+        9: ["The row has 17 cells; the header has 15 (a delimiter inside a value needs quotes)."],
+        10: ["The row has 4 cells; the header has 15."],
+        11: ["order_total: must not be negative."],
+    }
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["M-1", "M-11"]
+
+
+def test_orders_get_their_status_and_first_stage_with_the_uploader_as_actor(run_import, uploader):
+    group_order = run_import(fixture_file("orders_valid.csv"))
+    orders = Order.objects.filter(group_order=group_order)
+    assert orders.count() == 5
+    assert OrderStatus.objects.filter(order__in=orders, stage__slug="received").count() == 5
+    history = OrderStage.objects.filter(order__in=orders)
+    assert history.count() == 5
+    assert set(history.values_list("actor_kind", "actor_user")) == {("user", uploader.pk)}
+    ada = orders.get(external_id="EXT-1")
+    assert (ada.first_name, ada.email, ada.telephone) == ("Ada", "ada@example.com", "+16045550101")
+    assert ada.order_total == Decimal("1234.50") and ada.delivery_rush is True
+    assert ada.due_date == date(2099, 12, 31) and ada.order_type == "delivery"
+    assert ada.services_addons == ["retouch", "frame"] and ada.location.code == "downtown"
+    assert ada.created_by == uploader
+    no_external_id = orders.get(first_name="Edsger")
+    assert no_external_id.external_id is None
+
+
+def test_the_client_of_the_upload_owns_the_orders(run_import):
+    client = ClientFactory()
+    group_order = run_import(fixture_file("orders_valid.csv"), client=client)
+    assert set(
+        Order.objects.filter(group_order=group_order).values_list("customer", flat=True)
+    ) == {client.pk}
+
+
+def test_the_three_report_files(run_import):
+    group_order = run_import(fixture_file("orders_mixed.csv"))
+    normalized = read_csv(group_order.normalized_csv)
+    assert normalized[0][:5] == ["external_id", "first_name", "last_name", "email", "telephone"]
+    assert normalized[0][-1] == "source_row"
+    assert len(normalized) == 1 + 2
+    assert normalized[1][:5] == ["M-1", "Ada", "Lovelace", "ada@example.com", "+16045550101"]
+    assert normalized[1][-1] == "2"
+
+    accepted = read_xlsx(group_order.accepted_orders_xlsx)
+    numbers = list(
+        Order.objects.filter(group_order=group_order)
+        .order_by("id")
+        .values_list("number", flat=True)
+    )
+    assert accepted[0][:3] == ["order_number", "source_row", "external_id"]
+    assert [row[0] for row in accepted[1:]] == numbers
+    assert accepted[1][2:6] == ["M-1", "Ada", "Lovelace", "ada@example.com"]
+
+    rejected = read_xlsx(group_order.rejected_orders_xlsx)
+    original_header = next(
+        csv.reader(io.StringIO(fixture_file("orders_mixed.csv").read().decode()))
+    )
+    assert rejected[0] == ["rejected_reason", "source_row", *original_header, "", ""]
+    assert len(rejected) == 1 + 9
+    formula_row = rejected[1]
+    assert formula_row[0].startswith("first_name: looks like a spreadsheet formula")
+    assert formula_row[1] == 3
+    assert formula_row[3] == '=HYPERLINK("http://evil.example","click")'  # kept as text, as sent
+
+
+def test_csv_cells_are_safe_against_formula_injection(run_import):
+    data = csv_bytes(
+        [
+            order_row(1, notes="@SUM(A1:A9)", comment="+cmd|' /C calc'!A0"),
+            order_row(2, last_name="-Minus", payment="-12.5"),
+        ]
+    )
+    group_order = run_import(io.BytesIO(data))
+    assert group_order.successful_orders == 2
+    rows = read_csv(group_order.normalized_csv)
+    header = rows[0]
+    first = dict(zip(header, rows[1], strict=True))
+    second = dict(zip(header, rows[2], strict=True))
+    assert first["notes"] == "'@SUM(A1:A9)"
+    assert first["comment"] == "'+cmd|' /C calc'!A0"
+    assert first["telephone"] == "+16045550001"  # a plain number stays as it is
+    assert second["last_name"] == "'-Minus" and second["payment"] == "-12.5"
+    # the database keeps the value as sent; only the file cell is escaped
+    assert Order.objects.get(external_id="E-1").notes == "@SUM(A1:A9)"
+
+
+def test_the_rejected_workbook_can_be_uploaded_again_as_it_is(run_import, tmp_path):
+    first = run_import(fixture_file("orders_mixed.csv"))
+    with first.rejected_orders_xlsx.open("rb") as handle:
+        again = io.BytesIO(handle.read())
+    checked = upload_check(file=again)
+    assert checked.format == "xlsx" and checked.header.ignored == []
+    second = run_import(again, filename="rejected.xlsx")
+    assert (second.total_orders, second.successful_orders, second.rejected_orders) == (9, 0, 9)
+    after = reasons(second)
+    first_reasons = list(reasons(first).values())
+    # rows keep their order; the reason column and source_row are ignored on the way in
+    assert after[2] == first_reasons[0]  # the formula
+    assert [after[n] for n in (3, 4, 5, 6, 10)] == [first_reasons[i] for i in (1, 2, 3, 4, 8)]
+    number = Order.objects.get(external_id="M-1").number
+    assert after[7] == [
+        f"external_id: an order with external_id 'M-1' already exists (order {number})."
+    ]
+    assert after[8] == [
+        "The row has 19 cells; the header has 17 (a delimiter inside a value needs quotes)."
+    ]
+    assert after[9] == ["service_type: is required."]  # a workbook pads the short row
+
+
+def test_xlsx_import_with_typed_cells(run_import):
+    group_order = run_import(fixture_file("orders.xlsx"), filename="orders.xlsx")
+    assert group_order.file_format == "xlsx"
+    assert (group_order.successful_orders, group_order.rejected_orders) == (2, 1)
+    xena = Order.objects.get(external_id="X-1")
+    assert xena.telephone == "+16045550121" and xena.order_total == Decimal("129.5")
+    assert xena.order_date == date(2026, 3, 1) and xena.due_date == date(2099, 12, 31)
+    assert xena.delivery_rush is True
+    assert Order.objects.get(external_id="X-2").email == "xavier@example.com"
+    assert reasons(group_order) == {4: ["due_date: 2001-01-01 is in the past."]}
+    rejected = read_xlsx(group_order.rejected_orders_xlsx)
+    assert rejected[1][2] == 1003  # the original number cell stays a number
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("latin1.csv", {"L-1": ("José", "Muñoz", "café crème"), "L-2": ("Zoë", "Brontë", "naïve")}),
+        ("bom.csv", {"B-1": ("Ann", "Bom", ""), "B-2": ("Bo", "Bom", "")}),
+        ("crlf.csv", {"C-1": ("Cara", "Crlf", "line one\r\nline two"), "C-2": ("Dan", "Crlf", "")}),
+    ],
+)
+def test_encodings_and_line_endings(run_import, name, expected):
+    group_order = run_import(fixture_file(name), filename=name)
+    assert group_order.rejected_orders == 0
+    got = {
+        o.external_id: (o.first_name, o.last_name, o.notes)
+        for o in Order.objects.filter(group_order=group_order)
+    }
+    assert got == expected
+
+
+def test_semicolon_file_with_decimal_commas(run_import):
+    group_order = run_import(fixture_file("semicolon.csv"), filename="semicolon.csv")
+    assert group_order.successful_orders == 2
+    assert Order.objects.get(external_id="S-1").order_total == Decimal("12.50")
+    assert Order.objects.get(external_id="S-2").order_total == Decimal("1234.56")
+    assert Order.objects.get(external_id="S-1").due_date == date(2099, 12, 31)
+
+
+def test_formula_cells_fixture(run_import):
+    group_order = run_import(fixture_file("formulas.csv"))
+    assert (group_order.successful_orders, group_order.rejected_orders) == (2, 2)
+    assert set(reasons(group_order)) == {2, 3}
+    assert Order.objects.get(external_id="F-3").notes == "+cmd|calc"
+    assert Order.objects.get(external_id="F-4").first_name == "-Flo"
+
+
+def test_duplicate_external_ids_in_the_file_and_against_existing_orders(run_import):
+    OrderFactory(external_id="D-2")
+    group_order = run_import(fixture_file("duplicates.csv"))
+    assert (group_order.successful_orders, group_order.rejected_orders) == (1, 3)
+    found = reasons(group_order)
+    assert found[3][0].startswith("external_id: an order with external_id 'D-2' already exists")
+    assert found[4] == ["external_id: 'D-1' is also on row 2 of this file."]
+    assert found[5] == ["external_id: 'D-1' is also on row 2 of this file."]
+
+
+def test_duplicates_across_batches_are_caught(run_import, settings):
+    settings.ORDERDESK_GROUP_ORDER_BATCH_SIZE = 2
+    rows = [order_row(1), order_row(2, external_id="BAD", email="bad"), order_row(3)]
+    rows += [order_row(4, external_id="E-1"), order_row(5, external_id="BAD")]
+    group_order = run_import(io.BytesIO(csv_bytes(rows)))
+    assert ImportBatch.objects.filter(group_order=group_order).count() == 3
+    found = reasons(group_order)
+    number = Order.objects.get(external_id="E-1").number
+    assert found[5] == [
+        f"external_id: 'E-1' is also on an earlier row of this file (order {number})."
+    ]
+    assert found[6] == ["external_id: 'BAD' is also on row 3 of this file."]
+
+
+def test_cell_counts_and_dates_fixtures(run_import):
+    counts = run_import(fixture_file("cell_counts.csv"))
+    assert (counts.successful_orders, counts.rejected_orders) == (2, 2)
+    assert set(reasons(counts)) == {2, 3}
+    dates = run_import(fixture_file("dates.csv"))
+    assert (dates.successful_orders, dates.rejected_orders) == (1, 4)
+    assert Order.objects.get(external_id="T-4").due_date == date(2099, 2, 28)
+
+
+def test_a_10_mb_cell_rejects_its_row_and_the_report_keeps_a_truncated_cell(run_import):
+    huge = "x" * (10 * 1024 * 1024)
+    data = csv_bytes([order_row(1), order_row(2, notes=huge), order_row(3)])
+    group_order = run_import(io.BytesIO(data))
+    assert (group_order.successful_orders, group_order.rejected_orders) == (2, 1)
+    assert reasons(group_order)[3] == [
+        "notes: the cell holds 10,485,760 characters; at most 32,767."
+    ]
+    stored = RejectedRow.objects.get(group_order=group_order)
+    assert max(len(str(cell)) for cell in stored.cells) == 32767
+    rejected = read_xlsx(group_order.rejected_orders_xlsx)
+    assert max(len(str(cell)) for cell in rejected[1]) == 32767
+
+
+def test_an_external_id_taken_during_the_import_rejects_that_row(run_import, monkeypatch):
+    original = imports.BatchImporter._classify
+
+    def classify_then_someone_else_takes_e2(self, batch):
+        outcome = original(self, batch)
+        OrderFactory(external_id="E-2")
+        return outcome
+
+    monkeypatch.setattr(imports.BatchImporter, "_classify", classify_then_someone_else_takes_e2)
+    group_order = run_import(io.BytesIO(csv_bytes([order_row(1), order_row(2), order_row(3)])))
+    assert (group_order.successful_orders, group_order.rejected_orders) == (2, 1)
+    assert "E-2" in reasons(group_order)[3][0]
+    assert Order.objects.filter(external_id="E-2").count() == 1
+
+
+def test_the_uploader_gets_an_email_with_counts_and_links(run_import):
+    group_order = run_import(fixture_file("orders_mixed.csv"))
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["uma@example.com"]
+    assert "2 orders created, 9 rows rejected" in message.subject
+    assert (
+        f"/api/v3/group_orders/{group_order.public_id}/files/rejected_orders_xlsx?signature="
+        in (message.body)
+    )
+    assert group_order.email_sent_at is not None and group_order.email_error == ""
+
+
+def test_an_email_failure_is_recorded_and_the_import_stands(run_import, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+    group_order = run_import(fixture_file("orders_valid.csv"))
+    assert group_order.status == GroupOrder.Status.COMPLETE
+    assert group_order.successful_orders == 5
+    assert group_order.email_error == "ConnectionRefusedError: smtp down"
+    assert group_order.email_sent_at is None
+    assert group_order.job.status == Job.Status.SUCCEEDED
+
+
+def test_counts_progress_and_timings_are_recorded(run_import):
+    group_order = run_import(fixture_file("orders_valid.csv"))
+    assert group_order.timings["batches_imported"] == 1
+    assert group_order.timings["rows_per_second"] > 0
+    assert {"insert_seconds", "reports_wait_seconds", "store_seconds"} <= set(group_order.timings)
+    assert group_order.processed_rows == 6  # the last row read (header = 1)
+    history = list(group_order.history.order_by("history_id").values_list("status", flat=True))
+    assert history == ["processing", "processing", "complete"]
+
+
+class Crash(BaseException):
+    """Stands in for SIGKILL: nothing after it runs, not even the job tracker's handling."""
+
+
+def test_killed_mid_import_and_run_again_gives_exact_counts_and_no_duplicates(
+    run_import, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.ORDERDESK_GROUP_ORDER_BATCH_SIZE = 3
+    rows = [order_row(n) for n in range(1, 12)]
+    rows[4]["email"] = "broken"  # row 6 (batch 1) rejected
+    rows[9]["service_type"] = "knitting"  # row 11 (batch 3) rejected
+    commits = []
+    original = imports.BatchImporter._commit
+
+    def commit_then_die_after_two(self, *args, **kwargs):
+        if len(commits) == 2:
+            raise Crash()
+        commits.append(args[0])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(imports.BatchImporter, "_commit", commit_then_die_after_two)
+    run_import(io.BytesIO(csv_bytes(rows)))  # the immediate backend swallows the crash
+    group_order = GroupOrder.objects.get()
+    assert group_order.status == GroupOrder.Status.PROCESSING
+    assert (group_order.total_orders, group_order.successful_orders) == (6, 5)
+    assert Order.objects.count() == 5
+    job = group_order.job
+    assert job.status == Job.Status.RUNNING  # the dead worker's lease still holds it
+
+    monkeypatch.setattr(imports.BatchImporter, "_commit", original)
+    # while the dead worker's lease is live, nobody else may take the job
+    assert job_execute(job_id=job.pk, worker_id="second-worker") == "skipped"
+
+    # the lease expires: the reaper gives it to a new worker, which resumes
+    Job.objects.filter(pk=job.pk).update(lease_expires_at="2000-01-01T00:00:00Z")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_execute(job_id=job.pk, worker_id="second-worker") == Job.Status.SUCCEEDED
+    group_order.refresh_from_db()
+    assert group_order.status == GroupOrder.Status.COMPLETE
+    assert (group_order.total_orders, group_order.successful_orders) == (11, 9)
+    assert group_order.rejected_orders == 2
+    assert group_order.timings["batches_replayed"] == 2
+    assert group_order.timings["batches_imported"] == 2
+    assert Order.objects.count() == 9
+    assert Order.objects.values("external_id").distinct().count() == 9
+    assert OrderStatus.objects.count() == 9 and OrderStage.objects.count() == 9
+    assert sorted(reasons(group_order)) == [6, 11]
+    # the reports are whole: replayed batches included, in file order
+    accepted = read_xlsx(group_order.accepted_orders_xlsx)
+    assert [row[1] for row in accepted[1:]] == [2, 3, 4, 5, 7, 8, 9, 10, 12]
+    numbers = list(Order.objects.order_by("id").values_list("number", flat=True))
+    assert [row[0] for row in accepted[1:]] == numbers
+    assert len(read_csv(group_order.normalized_csv)) == 10
+    assert [row[1] for row in read_xlsx(group_order.rejected_orders_xlsx)[1:]] == [6, 11]
+
+
+def test_rerun_of_a_complete_import_creates_nothing_and_rebuilds_the_files(
+    run_import, uploader, django_capture_on_commit_callbacks
+):
+    group_order = run_import(fixture_file("orders_mixed.csv"))
+    old_file = group_order.accepted_orders_xlsx.name
+    with django_capture_on_commit_callbacks(execute=True):
+        group_order_rerun(group_order=group_order, actor=Actor.for_user(uploader))
+    group_order.refresh_from_db()
+    assert group_order.status == GroupOrder.Status.COMPLETE
+    assert (group_order.total_orders, group_order.successful_orders) == (11, 2)
+    assert Order.objects.count() == 2
+    assert group_order.timings["batches_replayed"] == 1
+    assert group_order.accepted_orders_xlsx.name != old_file
+    assert not group_order.accepted_orders_xlsx.storage.exists(old_file)
+    assert len(read_xlsx(group_order.accepted_orders_xlsx)) == 3
+    assert Job.objects.filter(kind="group_orders.import").count() == 2
+
+
+def test_a_job_that_cannot_run_at_all_fails_the_group_order(
+    run_import, django_capture_on_commit_callbacks, uploader
+):
+    group_order = run_import(fixture_file("orders_valid.csv"))
+    group_order.file.storage.delete(group_order.file.name)
+    with django_capture_on_commit_callbacks(execute=True):
+        group_order_rerun(group_order=group_order, actor=Actor.for_user(uploader))
+    group_order.refresh_from_db()
+    assert group_order.status == GroupOrder.Status.FAILED
+    assert "no longer in the storage" in group_order.error
+    assert group_order.job.status == Job.Status.FAILED and group_order.job.attempts == 1
