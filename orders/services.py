@@ -376,6 +376,7 @@ def order_create(*, draft: OrderDraft, actor: Actor, stage_trigger: str = TRIGGE
         actor=actor,
         check_transition=False,
         stage_trigger=stage_trigger,
+        stage_at=min(order.date_added, timezone.now()),  # received when it was added
     )
     order.version = Order.objects.values_list("version", flat=True).get(pk=order.pk)
     order.current_status = recorded.status
@@ -389,6 +390,7 @@ def orders_create_bulk(
     actor: Actor,
     group_order=None,
     stage_trigger: str = TRIGGER_IMPORTED,
+    stage: str = INITIAL_STAGE,
     batch_size: int = BULK_BATCH_SIZE,
     record_history: bool = True,
 ) -> list[Order]:
@@ -399,7 +401,8 @@ def orders_create_bulk(
     - Allocates the missing numbers in one go, then `bulk_create`s orders, lines and totals
       in batches of `batch_size` (no per-row save, no signals), links them to `group_order`,
       and gives each order its first status and stage-history row through
-      `stages.services.order_statuses_start_bulk` (stage `received`, `stage_trigger`).
+      `stages.services.order_statuses_start_bulk` (stage `received` unless `stage` names
+      another, e.g. for historical data; `stage_trigger`).
     - Writes one simple-history "+" row per order with the actor, unless `record_history` is
       false (demo data at scale).
     - Returns the orders in the order of `rows`, with primary keys.
@@ -439,7 +442,7 @@ def orders_create_bulk(
         totals.extend(_build_totals(order, draft))
     OrderLine.objects.bulk_create(lines, batch_size=batch_size)
     OrderTotal.objects.bulk_create(totals, batch_size=batch_size)
-    order_statuses_start_bulk(orders=orders, actor=actor, stage_trigger=stage_trigger)
+    order_statuses_start_bulk(orders=orders, actor=actor, stage_trigger=stage_trigger, stage=stage)
     return orders
 
 
