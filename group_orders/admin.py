@@ -1,20 +1,278 @@
+from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from accounts.actors import Actor
-from group_orders.models import Job, JobEvent, WorkerHeartbeat
+from accounts.models import Client
+from config.api.errors import ApiError
+from group_orders.models import GroupOrder, ImportBatch, Job, JobEvent, RejectedRow, WorkerHeartbeat
+from group_orders.selectors import REPORT_FIELDS, report_link
+from group_orders.services.columns import REQUIRED_COLUMNS
+from group_orders.services.group_orders import group_order_rerun, group_order_submit
 from group_orders.services.jobs import job_requeue
 
+INLINE_REJECTED_ROWS = 100
 
-@admin.register(WorkerHeartbeat)
-class WorkerHeartbeatAdmin(admin.ModelAdmin):
-    list_display = ["worker_id", "hostname", "pid", "started_at", "last_seen_at"]
-    readonly_fields = list_display
 
-    def has_add_permission(self, request):
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["worker_id", "hostname", "pid", "started_at", "last_seen_at"]
+    readonly_fields = list_display
+    search_fields = ["worker_id", "hostname"]
+
+
+class GroupOrderUploadForm(forms.Form):
+    file = forms.FileField(help_text="CSV or XLSX; the type is found from the content.")
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.order_by("name"),
+        required=False,
+        help_text="The client the orders are for (optional).",
+    )
+
+
+class RejectedRowInline(admin.TabularInline):
+    model = RejectedRow
+    extra = 0
+    can_delete = False
+    fields = ["row_number", "reason", "external_id", "cells"]
+    readonly_fields = fields
+    verbose_name_plural = f"rejected rows (the first {INLINE_REJECTED_ROWS})"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        group_order_id = request.resolver_match.kwargs.get("object_id")
+        if not group_order_id:
+            return queryset.none()
+        rows = queryset.filter(group_order_id=group_order_id).order_by("row_number")
+        cut = rows.values_list("row_number", flat=True)[
+            INLINE_REJECTED_ROWS - 1 : INLINE_REJECTED_ROWS
+        ]
+        return rows.filter(row_number__lte=cut[0]) if cut else rows
+
+
+@admin.register(GroupOrder)
+class GroupOrderAdmin(admin.ModelAdmin):
+    """Uploads: the add page is the upload form (same service as the API); state is
+    read-only; "re-run" calls the same service as everywhere."""
+
+    list_display = [
+        "public_id",
+        "original_filename",
+        "status",
+        "progress_bar",
+        "total_orders",
+        "successful_orders",
+        "rejected_orders",
+        "uploader",
+        "client",
+        "created_at",
+    ]
+    list_filter = ["status", "file_format", "created_at"]
+    search_fields = ["public_id", "original_filename", "uploader__email", "client__name"]
+    list_select_related = ["uploader", "client"]
+    date_hierarchy = "created_at"
+    inlines = [RejectedRowInline]
+    actions = ["rerun"]
+    readonly_fields = [
+        "public_id",
+        "status",
+        "progress_bar",
+        "total_orders",
+        "successful_orders",
+        "rejected_orders",
+        "processed_rows",
+        "downloads",
+        "original_filename",
+        "file_format",
+        "file_size",
+        "encoding",
+        "delimiter",
+        "columns",
+        "ignored_columns",
+        "uploader",
+        "application",
+        "client",
+        "queue_job_id",
+        "job_link",
+        "error",
+        "email_sent_at",
+        "email_error",
+        "timings",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "updated_at",
+        "version",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "public_id",
+                    "status",
+                    "progress_bar",
+                    ("total_orders", "successful_orders", "rejected_orders"),
+                    "downloads",
+                    "error",
+                ]
+            },
+        ),
+        (
+            "File",
+            {
+                "fields": [
+                    "original_filename",
+                    ("file_format", "file_size", "encoding", "delimiter"),
+                    "columns",
+                    "ignored_columns",
+                ]
+            },
+        ),
+        ("Who", {"fields": ["uploader", "application", "client"]}),
+        (
+            "Job",
+            {
+                "fields": [
+                    "queue_job_id",
+                    "job_link",
+                    "processed_rows",
+                    "timings",
+                    ("email_sent_at", "email_error"),
+                    ("created_at", "started_at", "finished_at", "updated_at"),
+                    "version",
+                ]
+            },
+        ),
+    ]
+
+    def has_change_permission(self, request, obj=None):
+        # the change page is shown read-only (view permission); state changes are actions
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="progress")
+    def progress_bar(self, obj: GroupOrder) -> str:
+        return format_html(
+            '<progress max="100" value="{}" title="{}%"></progress> {}%',
+            obj.progress,
+            obj.progress,
+            obj.progress,
+        )
+
+    @admin.display(description="files")
+    def downloads(self, obj: GroupOrder) -> str:
+        links = [(report_link(obj, "file"), "uploaded file")]
+        links += [(report_link(obj, name), name.replace("_", " ")) for name in REPORT_FIELDS]
+        present = [(url, label) for url, label in links if url]
+        if not present:
+            return "-"
+        return format_html_join(" · ", '<a href="{}">{}</a>', present)
+
+    @admin.display(description="job")
+    def job_link(self, obj: GroupOrder) -> str:
+        if obj.job_id is None:
+            return "-"
+        url = reverse("admin:group_orders_job_change", args=[obj.job_id])
+        return format_html('<a href="{}">{}</a>', url, obj.job)
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            return self.changeform_view(request, None, form_url, extra_context)
+        form = GroupOrderUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                group_order = group_order_submit(
+                    file=upload,
+                    filename=upload.name,
+                    actor=Actor.for_user(request.user),
+                    client=form.cleaned_data["client"],
+                )
+            except ApiError as exc:
+                form.add_error("file", exc.errors.get("file", [exc.message])[0])
+            else:
+                self.message_user(
+                    request,
+                    f"The file was accepted; its orders are being imported "
+                    f"(job {group_order.queue_job_id}).",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:group_orders_grouporder_change", args=[group_order.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "required": REQUIRED_COLUMNS,
+            "title": "Upload an order file",
+        }
+        return TemplateResponse(request, "admin/group_orders/grouporder/upload.html", context)
+
+    @admin.action(description="Re-run the import (resumes; creates no order twice)")
+    def rerun(self, request, queryset):
+        actor = Actor.for_user(request.user)
+        for group_order in queryset:
+            group_order_rerun(group_order=group_order, actor=actor)
+        self.message_user(request, f"{queryset.count()} import(s) queued again.", messages.SUCCESS)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("group_orders.add_grouporder"):
+            actions.pop("rerun", None)
+        return actions
+
+
+@admin.register(RejectedRow)
+class RejectedRowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["group_order", "row_number", "external_id", "reason"]
+    list_filter = [("group_order", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["external_id", "group_order__public_id"]
+    list_select_related = ["group_order"]
+    readonly_fields = ["group_order", "batch_index", "row_number", "external_id", "reason", "cells"]
+    fields = readonly_fields
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("group_orders.view_grouporder") or super().has_view_permission(
+            request, obj
+        )
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["group_order", "index", "first_row", "last_row", "accepted", "rejected"]
+    list_select_related = ["group_order"]
+    search_fields = ["group_order__public_id"]
+    exclude = ["order_numbers"]
+    readonly_fields = [
+        "group_order",
+        "index",
+        "first_row",
+        "last_row",
+        "rows",
+        "accepted",
+        "rejected",
+    ]
 
 
 class JobEventInline(admin.TabularInline):
@@ -35,8 +293,7 @@ class JobAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "kind",
-        "subject_type",
-        "subject_id",
+        "subject",
         "status",
         "attempts",
         "max_attempts",
@@ -60,6 +317,10 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="subject")
+    def subject(self, obj: Job) -> str:
+        return f"{obj.subject_type} {obj.subject_id}".strip() or "-"
 
     @admin.action(description="Retry the selected failed or finished jobs", permissions=["change"])
     def retry_jobs(self, request, queryset):

@@ -34,6 +34,7 @@ from group_orders.api.serializers import (
 from group_orders.filters import GroupOrderFilter
 from group_orders.models import GroupOrder
 from group_orders.services.group_orders import group_order_submit, group_order_update
+from group_orders.services.notifications import group_order_completed_notify
 
 READ = Access(ab.GROUP_ORDERS_READ, "group_orders.view_grouporder")
 VIEW_PARAM = OpenApiParameter("view", str, enum=list(VIEW_NAMES), required=False)
@@ -167,7 +168,9 @@ class GroupOrderListView(IdempotentPostMixin, APIView):
             message="The file was accepted; its orders are being imported.",
             session=_session(request),
             http_status=status.HTTP_201_CREATED,
-            headers={"ETag": etag_of("group_order", group_order.public_id, group_order.version)},
+            headers={
+                "ETag": etag_of("group_order", group_order.public_id.hex, group_order.version)
+            },
         )
 
 
@@ -193,7 +196,9 @@ class GroupOrderDetailView(APIView):
             _render(request, group_order, view),
             message="The group order.",
             session=_session(request),
-            headers={"ETag": etag_of("group_order", group_order.public_id, group_order.version)},
+            headers={
+                "ETag": etag_of("group_order", group_order.public_id.hex, group_order.version)
+            },
         )
 
     @extend_schema(
@@ -216,10 +221,12 @@ class GroupOrderDetailView(APIView):
             actor=Actor.for_request(request),
             changes=params.changes(),
             expected_version=expected_version(
-                request, kind="group_order", pk=group_order.public_id
+                request, kind="group_order", pk=group_order.public_id.hex
             ),
         )
-        if updated.email_sent is False:
+        if updated.completed and not group_order_completed_notify(
+            group_order_id=updated.group_order.pk
+        ):
             raise EmailFailed(
                 "The group order was updated, but the e-mail to the uploader could not be "
                 "sent. The team has been notified."
@@ -230,7 +237,9 @@ class GroupOrderDetailView(APIView):
             _render(request, group_order, view),
             message=f"Updated {changed}." if changed else "Nothing to change.",
             session=_session(request),
-            headers={"ETag": etag_of("group_order", group_order.public_id, group_order.version)},
+            headers={
+                "ETag": etag_of("group_order", group_order.public_id.hex, group_order.version)
+            },
         )
 
 

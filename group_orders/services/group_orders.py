@@ -17,7 +17,6 @@ from config.api.errors import InvalidParam, PermissionDenied
 from group_orders.models import GroupOrder, Job
 from group_orders.services.imports import batch_size_setting
 from group_orders.services.jobs import job_enqueue
-from group_orders.services.notifications import group_order_completed_notify
 from group_orders.services.uploads import CheckedFile, upload_check
 
 IMPORT_JOB = "group_orders.import"
@@ -142,8 +141,7 @@ def group_order_rerun(*, group_order: GroupOrder, actor: Actor) -> GroupOrder:
 class GroupOrderUpdated:
     group_order: GroupOrder
     changed: list[str] = field(default_factory=list)
-    completed: bool = False  # this update made it complete
-    email_sent: bool | None = None  # None: no e-mail was due
+    completed: bool = False  # this update made it complete: e-mail the uploader
 
 
 def _clean_changes(changes: dict[str, Any]) -> dict[str, Any]:
@@ -194,8 +192,9 @@ def group_order_update(
 
     Locks the row, checks If-Match's version, refuses counts where successful + rejected
     exceed total, saves only what changed (with a history row naming the actor) and bumps
-    `version`. When it makes the group order complete, the uploader is e-mailed after commit;
-    `email_sent` is False when that failed (the update stands).
+    `version`. When it makes the group order complete (`completed`), the caller e-mails the
+    uploader once this has committed (`group_order_completed_notify`), so that an API call can
+    answer mandrill-email-failed when that fails; the update stands either way.
     """
     clean = _clean_changes(changes)
     result = GroupOrderUpdated(group_order=group_order)
@@ -228,12 +227,6 @@ def group_order_update(
         locked.save(update_fields=fields)
         result.changed = changed
         result.completed = locked.status == GroupOrder.Status.COMPLETE and not was_complete
-
-        def notify() -> None:
-            result.email_sent = group_order_completed_notify(group_order_id=locked.pk)
-
-        if result.completed:
-            transaction.on_commit(notify)
     locked.refresh_from_db()
     result.group_order = locked
     return result

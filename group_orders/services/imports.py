@@ -569,6 +569,76 @@ def group_order_import_given_up(job) -> None:
         group_order.save(update_fields=["status", "error", "finished_at", "version", "updated_at"])
 
 
+@dataclass
+class DryRunReport:
+    total: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    examples: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+def group_order_dry_run(*, file, checked, examples: int = 20) -> DryRunReport:
+    """Check every row of a file as the import would, creating nothing (import_orders
+    --dry-run). Duplicate external ids are tracked in memory over the whole file."""
+    from group_orders.services.uploads import CheckedFile
+
+    assert isinstance(checked, CheckedFile)
+    file.seek(0)
+    if checked.format == "xlsx":
+        records = xlsx_rows(file)
+    else:
+        records = csv_rows(
+            file,
+            encoding=checked.encoding,
+            delimiter=checked.delimiter,
+            field_size_limit=max_upload_bytes(),
+        )
+    normaliser = RowNormaliser(
+        columns=checked.header.columns, catalogue=Catalogue.load(), today=timezone.localdate()
+    )
+    report = DryRunReport()
+    seen: dict[str, int] = {}
+    header_seen = False
+    batch: list[tuple[int, dict[str, Any], list[str]]] = []
+
+    def flush() -> None:
+        ids = [values["external_id"] for _, values, _ in batch if values.get("external_id")]
+        taken = set(Order.objects.filter(external_id__in=ids).values_list("external_id", flat=True))
+        for number, values, errors in batch:
+            if values.get("external_id") in taken:
+                errors.append(
+                    f"external_id: an order with external_id '{values['external_id']}' "
+                    "already exists."
+                )
+            report.total += 1
+            if errors:
+                report.rejected += 1
+                if len(report.examples) < examples:
+                    report.examples.append((number, errors))
+            else:
+                report.accepted += 1
+        batch.clear()
+
+    for number, cells in records:
+        if is_blank(cells):
+            continue
+        if not header_seen:
+            header_seen = True
+            continue
+        values, errors = normaliser.normalise(cells)
+        external_id = values.get("external_id")
+        if external_id:
+            if external_id in seen:
+                errors.append(f"external_id: '{external_id}' is also on row {seen[external_id]}.")
+            else:
+                seen[external_id] = number
+        batch.append((number, values, errors))
+        if len(batch) >= 2000:
+            flush()
+    flush()
+    return report
+
+
 def progress_eta(group_order: GroupOrder) -> timedelta | None:
     """A rough time left, from the progress so far (for the admin and the command)."""
     if not group_order.started_at or not group_order.progress:

@@ -1,0 +1,342 @@
+"""Group orders V3 API: upload, list, GET/PATCH with views, access rules, downloads."""
+
+import io
+import time
+
+import pytest
+from django.core import signing
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts import abilities as ab
+from accounts.models import ApiToken, Application
+from accounts.services import role_grant
+from group_orders.models import GroupOrder, Job
+from group_orders.services.group_orders import URL_FIELDS
+from tests.factories import ClientFactory, EmployeeFactory, LiaisonFactory, UserFactory
+from tests.factories.group_orders import GroupOrderFactory, catalogue, fixture_bytes
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v3/group_orders"
+
+
+def upload(name: str = "orders_valid.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, fixture_bytes(name), content_type="text/csv")
+
+
+@pytest.fixture
+def processor(make_token):
+    user = EmployeeFactory().user
+    for app in Application.objects.all():
+        role_grant(user=user, application=app, role_name="group processor")
+    return user
+
+
+def bearer(api, token: str):
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return api
+
+
+def test_upload_answers_the_new_group_order_and_queues_its_import(staff_api, staff_member):
+    catalogue()
+    response = staff_api.post(URL, {"file": upload()}, format="multipart")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["status"] == "action-successful"
+    data = body["data"]
+    assert data["status"] == "processing"
+    group_order = GroupOrder.objects.get(public_id=data["_id"])
+    assert data["queue_job_id"] == str(group_order.job_id)
+    assert set(data) == {
+        "_id",
+        "status",
+        "queue_job_id",
+        "original_filename",
+        "file_format",
+        "file_size",
+        "encoding",
+        "delimiter",
+        "columns",
+        "ignored_columns",
+        "created_at",
+    }
+    assert data["original_filename"] == "orders_valid.csv" and data["file_format"] == "csv"
+    assert group_order.uploader == staff_member
+    assert Job.objects.get().status == Job.Status.QUEUED  # runs after commit, on the worker
+    assert response["ETag"] == f'"group_order-{group_order.public_id.hex}-v1"'
+
+
+def test_a_bad_upload_is_invalid_param_file_and_creates_nothing(staff_api):
+    response = staff_api.post(URL, {"file": upload("binary_garbage.csv")}, format="multipart")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == "invalid-param"
+    assert list(body["errors"]) == ["file"]
+    assert not GroupOrder.objects.exists() and not Job.objects.exists()
+
+
+def test_upload_without_a_file_is_missing_param(staff_api):
+    response = staff_api.post(URL, {"client_id": 1}, format="multipart")
+    assert response.status_code == 400 and response.json()["status"] == "missing-param"
+    response = staff_api.post(URL, {"file": "a,b,c"}, format="json")
+    assert response.json()["errors"] == {"file": ["Send the file itself, as multipart/form-data."]}
+
+
+def test_upload_needs_the_write_ability_and_the_add_permission(api, make_token, role):
+    user = EmployeeFactory().user
+    token = make_token(user, token_abilities=[ab.GROUP_ORDERS_READ]).raw
+    response = bearer(api, token).post(URL, {"file": upload()}, format="multipart")
+    assert response.status_code == 403 and "group_orders:write" in response.json()["message"]
+    token = make_token(user).raw  # the ability, but no role with add_grouporder
+    response = bearer(api, token).post(URL, {"file": upload()}, format="multipart")
+    assert response.status_code == 403 and "add_grouporder" in response.json()["message"]
+
+
+def test_upload_with_the_token_parameter_and_a_client(api, staff_member, make_token):
+    catalogue()
+    client = ClientFactory()
+    raw = make_token(staff_member).raw
+    response = api.post(
+        URL, {"file": upload(), "token": raw, "client_id": client.pk}, format="multipart"
+    )
+    assert response.status_code == 201, response.json()
+    assert GroupOrder.objects.get().client == client
+
+
+def test_get_in_every_view(staff_api):
+    group_order = GroupOrderFactory(total_orders=3, successful_orders=2, rejected_orders=1)
+    expected = {
+        "inital_upload": {"_id", "queue_job_id", "columns", "ignored_columns", "encoding"},
+        "online_order_group_order_status": {"progress", "normalized_csv", "rejected_orders"},
+        "planoworker_processing_view": {"file", "job", "version", "columns", "client"},
+        "default": {"uploader", "client", "application", "email_error", "version"},
+    }
+    for view, some_fields in expected.items():
+        response = staff_api.get(f"{URL}/{group_order.public_id}", {"view": view})
+        assert response.status_code == 200, response.json()
+        data = response.json()["data"]
+        assert some_fields <= set(data), view
+        assert data["_id"] == str(group_order.public_id)
+    status_view = staff_api.get(
+        f"{URL}/{group_order.public_id}", {"view": "online_order_group_order_status"}
+    ).json()["data"]
+    assert "uploader" not in status_view and "file" not in status_view
+    default = staff_api.get(f"{URL}/{group_order.public_id}").json()["data"]
+    assert default["rejected_orders"] == 1 and "file" not in default
+
+
+def test_an_unknown_view_or_id(staff_api):
+    group_order = GroupOrderFactory()
+    response = staff_api.get(f"{URL}/{group_order.public_id}", {"view": "everything"})
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["view"]
+    response = staff_api.get(f"{URL}/not-a-uuid")
+    assert response.status_code == 404 and list(response.json()["errors"]) == ["_id"]
+
+
+def test_session_view_gives_the_session(api, staff_member, make_token):
+    raw = make_token(staff_member, kind=ApiToken.Kind.SESSION).raw
+    group_order = GroupOrderFactory()
+    body = bearer(api, raw).get(f"{URL}/{group_order.public_id}", {"session_view": "full"}).json()
+    assert body["session"]["user"]["email"] == staff_member.email
+    assert "abilities" in body["session"]
+
+
+def test_reads_need_the_read_ability(api, make_token, staff_member):
+    raw = make_token(staff_member, token_abilities=[ab.ORDERS_READ]).raw
+    group_order = GroupOrderFactory()
+    response = bearer(api, raw).get(f"{URL}/{group_order.public_id}")
+    assert response.status_code == 403
+
+
+def test_a_client_sees_only_its_own_group_orders(api, make_token, role):
+    client = ClientFactory()
+    for app in Application.objects.all():
+        role_grant(user=client.user, application=app, role_name="group uploader")
+    mine = GroupOrderFactory(client=client)
+    theirs = GroupOrderFactory()
+    bearer(api, make_token(client.user).raw)
+    assert api.get(f"{URL}/{mine.public_id}").status_code == 200
+    assert api.get(f"{URL}/{theirs.public_id}").status_code == 404
+    listed = api.get(URL).json()["data"]
+    assert [item["_id"] for item in listed["results"]] == [str(mine.public_id)]
+
+
+def test_a_liaison_sees_the_group_orders_of_their_clients(api, make_token):
+    liaison = LiaisonFactory()
+    client = ClientFactory()
+    liaison.clients.add(client)
+    for app in Application.objects.all():
+        role_grant(user=liaison.user, application=app, role_name="viewer")
+    visible = GroupOrderFactory(client=client)
+    GroupOrderFactory()
+    bearer(api, make_token(liaison.user).raw)
+    results = api.get(URL).json()["data"]["results"]
+    assert [item["_id"] for item in results] == [str(visible.public_id)]
+
+
+def test_list_filters_and_pagination(staff_api):
+    client = ClientFactory()
+    complete = [GroupOrderFactory(status="complete", client=client) for _ in range(3)]
+    GroupOrderFactory(status="processing")
+    body = staff_api.get(URL, {"status": "complete", "per_page": 2}).json()["data"]
+    assert body["count"] == 3 and len(body["results"]) == 2
+    assert body["next"] and body["previous"] is None
+    second = staff_api.get(URL, {"status": "complete", "per_page": 2, "page": 2}).json()["data"]
+    ids = [r["_id"] for r in body["results"] + second["results"]]
+    assert sorted(ids) == sorted(str(g.public_id) for g in complete)
+    assert staff_api.get(URL, {"client": client.pk}).json()["data"]["count"] == 3
+    response = staff_api.get(URL, {"colour": "blue"})
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["colour"]
+    response = staff_api.get(URL, {"per_page": 1000})
+    assert list(response.json()["errors"]) == ["per_page"]
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_list_query_count_does_not_grow(staff_api, django_assert_max_num_queries, count):
+    for _ in range(count):
+        GroupOrderFactory(client=ClientFactory())
+    with django_assert_max_num_queries(12):
+        response = staff_api.get(URL, {"view": "planoworker_processing_view"})
+    assert len(response.json()["data"]["results"]) == count
+
+
+def test_a_processor_patches_status_counts_urls_and_job_id(api, make_token, processor, mailoutbox):
+    group_order = GroupOrderFactory(uploader=UserFactory(email="up@example.com"))
+    bearer(api, make_token(processor).raw)
+    response = api.patch(
+        f"{URL}/{group_order.public_id}",
+        {
+            "status": "complete",
+            "total_orders": 10,
+            "successful_orders": 8,
+            "rejected_orders": 2,
+            "normalized_csv": "https://files.example.com/n.csv",
+            "queue_job_id": "planoworker-77",
+            "view": "online_order_group_order_status",
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    data = response.json()["data"]
+    assert data["status"] == "complete" and data["successful_orders"] == 8
+    assert data["normalized_csv"] == "https://files.example.com/n.csv"
+    group_order.refresh_from_db()
+    assert group_order.queue_job_id == "planoworker-77" and group_order.version == 2
+    assert group_order.finished_at is not None
+    change = group_order.history.first()
+    assert change.history_user == processor and "Updated status" in change.history_change_reason
+    assert [m.to for m in mailoutbox] == [["up@example.com"]]
+
+
+def test_patch_refuses_what_a_processor_may_not_change(api, make_token, processor):
+    group_order = GroupOrderFactory(total_orders=5)
+    bearer(api, make_token(processor).raw)
+    path = f"{URL}/{group_order.public_id}"
+    for body, param in [
+        ({"original_filename": "x.csv"}, "original_filename"),
+        ({"status": "failed"}, "status"),
+        ({"successful_orders": -1}, "successful_orders"),
+        ({"successful_orders": 4, "rejected_orders": 3}, "total_orders"),
+        ({"rejected_orders_xlsx": "javascript:alert(1)"}, "rejected_orders_xlsx"),
+        ({"_id": "00000000-0000-0000-0000-000000000000", "status": "complete"}, "_id"),
+    ]:
+        response = api.patch(path, body, format="json")
+        assert response.status_code == 400, body
+        assert param in response.json()["errors"], response.json()
+    group_order.refresh_from_db()
+    assert group_order.version == 1 and group_order.status == "processing"
+
+
+def test_patch_needs_the_change_permission(staff_api):
+    group_order = GroupOrderFactory()
+    response = staff_api.patch(f"{URL}/{group_order.public_id}", {"status": "complete"})
+    assert response.status_code == 403 and "change_grouporder" in response.json()["message"]
+
+
+def test_patch_with_a_stale_etag_is_refused(api, make_token, processor):
+    group_order = GroupOrderFactory()
+    bearer(api, make_token(processor).raw)
+    path = f"{URL}/{group_order.public_id}"
+    etag = api.get(path).headers["ETag"]
+    assert (
+        api.patch(path, {"total_orders": 3}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    )
+    response = api.patch(path, {"total_orders": 4}, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 412
+
+
+def test_an_email_failure_on_completion_is_mandrill_email_failed_and_the_update_stands(
+    api, make_token, processor, monkeypatch
+):
+    def refuse(self, *args, **kwargs):
+        raise OSError("smtp down")
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+    group_order = GroupOrderFactory()
+    bearer(api, make_token(processor).raw)
+    response = api.patch(f"{URL}/{group_order.public_id}", {"status": "complete"}, format="json")
+    assert response.status_code == 500
+    assert response.json()["status"] == "mandrill-email-failed"
+    group_order.refresh_from_db()
+    assert group_order.status == "complete" and group_order.email_error == "OSError: smtp down"
+
+
+def test_downloads_need_access_or_a_live_signed_link(api, staff_api, make_token, monkeypatch):
+    group_order = GroupOrderFactory()
+    response = staff_api.get(f"{URL}/{group_order.public_id}/files/file")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"external_id,first_name")
+    assert 'filename="orders.csv"' in response["Content-Disposition"]
+
+    link = staff_api.get(
+        f"{URL}/{group_order.public_id}", {"view": "planoworker_processing_view"}
+    ).json()["data"]["file"]
+    anonymous = api.__class__()
+    assert anonymous.get(link).status_code == 200
+    assert anonymous.get(f"{URL}/{group_order.public_id}/files/file").status_code == 401
+    tampered = link.replace("/files/file", "/files/normalized_csv")
+    assert anonymous.get(tampered).status_code == 400
+    later = time.time() + 8 * 24 * 3600
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    response = anonymous.get(link)
+    assert response.status_code == 400 and "expired" in response.json()["message"]
+
+
+def test_a_stranger_cannot_download(api, make_token):
+    stranger = ClientFactory()
+    for app in Application.objects.all():
+        role_grant(user=stranger.user, application=app, role_name="viewer")
+    group_order = GroupOrderFactory()
+    bearer(api, make_token(stranger.user).raw)
+    assert api.get(f"{URL}/{group_order.public_id}/files/file").status_code == 404
+
+
+def test_a_report_not_written_yet_is_not_found(staff_api):
+    group_order = GroupOrderFactory()
+    response = staff_api.get(f"{URL}/{group_order.public_id}/files/normalized_csv")
+    assert response.status_code == 404
+    data = staff_api.get(f"{URL}/{group_order.public_id}").json()["data"]
+    assert data["normalized_csv"] is None
+
+
+def test_signed_links_are_made_with_the_salt_and_kind():
+    assert URL_FIELDS["normalized_csv"] == "normalized_csv_url"
+    token = signing.dumps({"g": "x", "k": "file"}, salt="another")
+    from group_orders.selectors import signed_download_check
+
+    assert signed_download_check(public_id="x", kind="file", signature=token) is False
+
+
+def test_upload_then_worker_then_complete_in_the_api(staff_api, django_capture_on_commit_callbacks):
+    catalogue()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_api.post(URL, {"file": upload("orders_mixed.csv")}, format="multipart")
+    _id = response.json()["data"]["_id"]
+    data = staff_api.get(f"{URL}/{_id}", {"view": "online_order_group_order_status"}).json()["data"]
+    assert data["status"] == "complete" and data["total_orders"] == 11
+    workbook = staff_api.get(data["rejected_orders_xlsx"])
+    assert workbook.status_code == 200
+    assert workbook["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    content = io.BytesIO(b"".join(workbook.streaming_content))
+    assert content.getvalue()[:2] == b"PK"
