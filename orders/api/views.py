@@ -9,7 +9,9 @@ from rest_framework.views import APIView
 
 from accounts import abilities as ab
 from accounts.actors import Actor
+from config.api.conditional import IF_MATCH_PARAMETER, etag_of, expected_version
 from config.api.errors import InvalidParam
+from config.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotentPostMixin
 from config.api.params import CONTROL_PARAMS, body_params
 from config.api.permissions import Access
 from orders import selectors, services
@@ -66,8 +68,16 @@ def _client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-class OrderViewSet(viewsets.GenericViewSet):
-    """/api/orders and /api/orders/{order_id}."""
+def _etag(order: Order) -> dict[str, str]:
+    return {"ETag": etag_of("order", order.pk, order.version)}
+
+
+class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
+    """/api/orders and /api/orders/{order_id} (orders-rest-api.md).
+
+    Reads answer an ETag (`"order-<id>-v<version>"`); PATCH and DELETE honour If-Match.
+    POST honours Idempotency-Key.
+    """
 
     required_access = {
         "list": Access(ab.ORDERS_READ, "orders.view_order"),
@@ -84,6 +94,10 @@ class OrderViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="orders_list",
+        description=(
+            "Orders, newest first, with filters, search, ordering and cursor pagination. "
+            "Unknown query parameters are refused (invalid-param naming them)."
+        ),
         parameters=[
             OpenApiParameter("ordering", str, enum=ORDER_KEYSET.choices, required=False),
             OpenApiParameter("cursor", str, required=False, description="From links.next/prev."),
@@ -128,6 +142,8 @@ class OrderViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="orders_create",
+        description="Create an order; it starts in stage `received`. Unknown fields are refused.",
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         request=OrderCreateInputSerializer,
         responses={201: OrderObjectSerializer},
     )
@@ -139,15 +155,26 @@ class OrderViewSet(viewsets.GenericViewSet):
         )
         order = services.order_create(draft=draft, actor=Actor.for_request(request))
         order = selectors.order_get(order_id=order.pk)
-        return Response(OrderObjectSerializer(order).data, status=status.HTTP_201_CREATED)
+        return Response(
+            OrderObjectSerializer(order).data, status=status.HTTP_201_CREATED, headers=_etag(order)
+        )
 
-    @extend_schema(operation_id="orders_retrieve", responses={200: OrderDetailSerializer})
+    @extend_schema(
+        operation_id="orders_retrieve",
+        description="One order; `order_date` and `order_time` instead of `order_date_time`.",
+        responses={200: OrderDetailSerializer},
+    )
     def retrieve(self, request, order_id: str):
         order = selectors.order_get(order_id=order_id)
-        return Response(OrderDetailSerializer(order).data)
+        return Response(OrderDetailSerializer(order).data, headers=_etag(order))
 
     @extend_schema(
         operation_id="orders_partial_update",
+        description=(
+            "Change the documented fields; `status_id` moves the stage under the stage rules. "
+            "A deleted order refuses changes (invalid-param naming order_id)."
+        ),
+        parameters=[IF_MATCH_PARAMETER],
         request=OrderPatchInputSerializer,
         responses={200: OrderPatchResultSerializer},
     )
@@ -157,15 +184,27 @@ class OrderViewSet(viewsets.GenericViewSet):
         # a soft-deleted order is found here so that the service can say why it refuses
         order = selectors.order_get(order_id=order_id, include_deleted=True)
         services.order_update(
-            order=order, actor=Actor.for_request(request), changes=params.changes()
+            order=order,
+            actor=Actor.for_request(request),
+            changes=params.changes(),
+            expected_version=expected_version(request, kind="order", pk=order.pk),
         )
         order = selectors.order_get(order_id=order.pk)
-        return Response(OrderPatchResultSerializer(order).data)
+        return Response(OrderPatchResultSerializer(order).data, headers=_etag(order))
 
-    @extend_schema(operation_id="orders_destroy", responses={200: OrderDeletedSerializer})
+    @extend_schema(
+        operation_id="orders_destroy",
+        description="Delete the order permanently, with its lines, totals, shipments and stages.",
+        parameters=[IF_MATCH_PARAMETER],
+        responses={200: OrderDeletedSerializer},
+    )
     def destroy(self, request, order_id: str):
         order = selectors.order_get(order_id=order_id, include_deleted=True)
-        deleted_id = services.order_hard_delete(order=order, actor=Actor.for_request(request))
+        deleted_id = services.order_hard_delete(
+            order=order,
+            actor=Actor.for_request(request),
+            expected_version=expected_version(request, kind="order", pk=order.pk),
+        )
         return Response({"id": deleted_id, "object": "order", "deleted": True})
 
 

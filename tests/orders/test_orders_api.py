@@ -316,3 +316,34 @@ def test_empty_patch_is_no_params_decoded(staff_api):
     order = OrderFactory(stage="received")
     response = staff_api.patch(f"/api/orders/{order.pk}", {}, format="json")
     assert response.status_code == 400 and response.json()["status"] == "no-params-decoded"
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def test_if_match_refuses_a_stale_patch_and_delete(staff_api):
+    order = OrderFactory(stage="received", first_name="Ann")
+    etag = staff_api.get(f"/api/orders/{order.pk}")["ETag"]
+    fresh = staff_api.patch(
+        f"/api/orders/{order.pk}", {"first_name": "Anne"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert fresh.status_code == 200 and fresh["ETag"] != etag
+    stale = staff_api.patch(
+        f"/api/orders/{order.pk}", {"first_name": "Bob"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert stale.status_code == 412 and stale.json()["status"] == "precondition-failed"
+    refused = staff_api.delete(f"/api/orders/{order.pk}", HTTP_IF_MATCH=etag)
+    assert refused.status_code == 412
+    assert Order.objects.get(pk=order.pk).first_name == "Anne"
+    deleted = staff_api.delete(f"/api/orders/{order.pk}", HTTP_IF_MATCH=fresh["ETag"])
+    assert deleted.status_code == 200
+
+
+def test_create_with_an_idempotency_key_creates_once(staff_api):
+    body = {"first_name": "Once", "order_type": "delivery"}
+    first = staff_api.post("/api/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = staff_api.post("/api/orders", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert Order.objects.filter(first_name="Once").count() == 1

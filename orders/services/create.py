@@ -1,0 +1,186 @@
+"""Creating orders: one through the API or the admin, many at once for imports."""
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from accounts.actors import Actor
+from config.api.errors import InvalidParam
+from orders.models import Order, OrderLine, OrderTotal
+from orders.services.drafts import (
+    _DRAFT_ORDER_FIELDS,
+    OrderDraft,
+    _draft_validate,
+    _line_subtotal,
+    _order_total,
+)
+from orders.services.history import _history_reason, _stamp
+from orders.services.numbers import order_numbers_allocate
+from stages.services import INITIAL_STAGE, order_statuses_start_bulk, stage_record
+
+BULK_BATCH_SIZE = 2000
+# The stage trigger written on the first status row of an order.
+TRIGGER_CREATED = "order-created"
+TRIGGER_IMPORTED = "order-imported"
+
+
+def _build_order(draft: OrderDraft, *, number: str, actor: Actor, group_order=None) -> Order:
+    order = Order(
+        number=number,
+        hash=Order.new_hash(),
+        group_order=group_order,
+        order_total=_order_total(draft),
+        total_items=(
+            draft.total_items
+            if draft.total_items is not None
+            else sum(line.quantity for line in draft.lines)
+        ),
+        created_by=actor.user,
+        date_added=draft.date_added or timezone.now(),
+        **{name: getattr(draft, name) for name in _DRAFT_ORDER_FIELDS},
+    )
+    if order.assignee_id or order.assignee_group_id:
+        order.assignee_updated_at = timezone.now()
+    if not order.external_id:
+        order.external_id = None  # NULL, so the unique constraint ignores it
+    return order
+
+
+def _build_lines(order: Order, draft: OrderDraft) -> list[OrderLine]:
+    return [
+        OrderLine(
+            order=order,
+            name=line.name,
+            option=line.option,
+            quantity=line.quantity,
+            price=line.price,
+            subtotal=_line_subtotal(line),
+            comment=line.comment,
+        )
+        for line in draft.lines
+    ]
+
+
+def _build_totals(order: Order, draft: OrderDraft) -> list[OrderTotal]:
+    return [
+        OrderTotal(
+            order=order,
+            code=total.code,
+            title=total.title or total.code.replace("_", " ").capitalize(),
+            value=total.value,
+            priority=total.priority or index,
+        )
+        for index, total in enumerate(draft.totals)
+    ]
+
+
+def _check_unique_ids(drafts: list[OrderDraft], prefix: str) -> None:
+    """number and external_id: unique among the drafts and against the database."""
+    for attr in ("number", "external_id"):
+        seen: dict[str, int] = {}
+        for index, draft in enumerate(drafts):
+            value = getattr(draft, attr)
+            if not value:
+                continue
+            param = f"{prefix.format(index=index)}{attr}"
+            if value in seen:
+                raise InvalidParam(param, f"{attr} '{value}' is given twice.")
+            seen[value] = index
+        if seen:
+            existing = Order.objects.filter(**{f"{attr}__in": list(seen)}).values_list(
+                attr, flat=True
+            )
+            for value in existing:
+                param = f"{prefix.format(index=seen[value])}{attr}"
+                raise InvalidParam(param, f"An order with {attr} '{value}' already exists.")
+
+
+@transaction.atomic
+def order_create(*, draft: OrderDraft, actor: Actor, stage_trigger: str = TRIGGER_CREATED) -> Order:
+    """Create one order with its lines and totals, and its first status (`received`).
+
+    Assigns a unique human `number` (unless the draft brings one) and a random `hash`.
+    Returns the order with `current_status` loaded. `invalid-param` names the bad field.
+    """
+    _draft_validate(draft)
+    _check_unique_ids([draft], prefix="")
+    number = draft.number or order_numbers_allocate(count=1)[0]
+    order = _build_order(draft, number=number, actor=actor)
+    _stamp(order, actor, "Created")
+    order.save()
+    OrderLine.objects.bulk_create(_build_lines(order, draft))
+    OrderTotal.objects.bulk_create(_build_totals(order, draft))
+    recorded = stage_record(
+        order=order,
+        stage=INITIAL_STAGE,
+        actor=actor,
+        check_transition=False,
+        stage_trigger=stage_trigger,
+        stage_at=min(order.date_added, timezone.now()),  # received when it was added
+    )
+    order.version = Order.objects.values_list("version", flat=True).get(pk=order.pk)
+    order.current_status = recorded.status
+    return order
+
+
+@transaction.atomic
+def orders_create_bulk(
+    *,
+    rows: list[OrderDraft],
+    actor: Actor,
+    group_order=None,
+    stage_trigger: str = TRIGGER_IMPORTED,
+    stage: str = INITIAL_STAGE,
+    batch_size: int = BULK_BATCH_SIZE,
+    record_history: bool = True,
+) -> list[Order]:
+    """Create many orders at once (imports, demo data): all of them or none.
+
+    - Validates every draft first; `invalid-param` names the row, e.g. `rows.12.email`,
+      `rows.3.external_id` (duplicate in the rows or already in the database).
+    - Allocates the missing numbers in one go, then `bulk_create`s orders, lines and totals
+      in batches of `batch_size` (no per-row save, no signals), links them to `group_order`,
+      and gives each order its first status and stage-history row through
+      `stages.services.order_statuses_start_bulk` (stage `received` unless `stage` names
+      another, e.g. for historical data; `stage_trigger`).
+    - Writes one simple-history "+" row per order with the actor, unless `record_history` is
+      false (demo data at scale).
+    - Returns the orders in the order of `rows`, with primary keys.
+
+    Keep `rows` to a few thousand per call and call again for more; the caller chooses the
+    transaction size.
+    """
+    for index, draft in enumerate(rows):
+        _draft_validate(draft, prefix=f"rows.{index}.")
+    _check_unique_ids(rows, prefix="rows.{index}.")
+    numbers = iter(order_numbers_allocate(count=sum(1 for d in rows if not d.number)))
+    orders = [
+        _build_order(
+            draft,
+            number=draft.number or next(numbers),
+            actor=actor,
+            group_order=group_order,
+        )
+        for draft in rows
+    ]
+    if record_history:
+        created = bulk_create_with_history(
+            orders,
+            Order,
+            batch_size=batch_size,
+            default_user=actor.user,
+            default_change_reason=_history_reason(actor, "Imported"),
+        )
+        # bulk_create_with_history re-reads the rows where the database returns no keys
+        if any(order.pk is None for order in orders):
+            orders = list(created)
+    else:
+        Order.objects.bulk_create(orders, batch_size=batch_size)
+    lines, totals = [], []
+    for order, draft in zip(orders, rows, strict=True):
+        lines.extend(_build_lines(order, draft))
+        totals.extend(_build_totals(order, draft))
+    OrderLine.objects.bulk_create(lines, batch_size=batch_size)
+    OrderTotal.objects.bulk_create(totals, batch_size=batch_size)
+    order_statuses_start_bulk(orders=orders, actor=actor, stage_trigger=stage_trigger, stage=stage)
+    return orders
