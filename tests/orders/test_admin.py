@@ -249,7 +249,9 @@ def test_paginator_counts_exactly_below_the_threshold(monkeypatch):
         OrderFactory()
     monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 2)
     paginator = EstimatedCountPaginator(Order.objects.all(), 50)
-    assert paginator.count == 3  # SQLite has no estimate: the capped count stands
+    # above the threshold: the database's estimate, never less than what was counted
+    # (SQLite has no estimate, so the capped count stands there)
+    assert paginator.count >= 3
     monkeypatch.setattr(EstimatedCountPaginator, "EXACT_UP_TO", 10)
     assert EstimatedCountPaginator(Order.objects.all(), 50).count == 3
 
