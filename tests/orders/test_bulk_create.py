@@ -74,3 +74,21 @@ def test_bulk_refuses_negative_totals_naming_the_field():
     with pytest.raises(InvalidParam) as refused:
         orders_create_bulk(rows=[bad], actor=IMPORTER)
     assert "rows.0.order_totals.0.value" in refused.value.errors
+
+
+def test_bulk_links_the_group_order_and_allocates_unique_numbers():
+    import uuid
+
+    from group_orders.models import GroupOrder
+
+    group = GroupOrder.objects.create(
+        public_id=uuid.uuid4(), original_filename="orders.csv", file_format="csv"
+    )
+    given = _draft(0, number="777777")
+    orders = orders_create_bulk(
+        rows=[given, _draft(1), _draft(2)], actor=IMPORTER, group_order=group
+    )
+    assert [o.group_order_id for o in orders] == [group.pk] * 3
+    assert orders[0].number == "777777"
+    assert len({o.number for o in orders}) == 3
+    assert set(group.orders.values_list("pk", flat=True)) == {o.pk for o in orders}
