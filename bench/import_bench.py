@@ -19,14 +19,19 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 
-FIRST = "Ada Grace Alan Edsger Barbara Linus Margaret Donald Ken Dennis Frances Radia Sophie Jean".split()
-LAST = "Lovelace Hopper Turing Dijkstra Liskov Torvalds Hamilton Knuth Thompson Ritchie Allen Perlman Wilson Sammet".split()
+FIRST = (
+    "Ada Grace Alan Edsger Barbara Linus Margaret Donald Ken Dennis Frances Radia Sophie Jean"
+).split()
+LAST = (
+    "Lovelace Hopper Turing Dijkstra Liskov Torvalds Hamilton Knuth Thompson Ritchie Allen "
+    "Perlman Wilson Sammet"
+).split()
 SERVICES = ["portrait", "framing", "Restoration", "passport-photo", "canvas"]
 PHONES = ["(604) 555-{:04d}", "+44 20 7946 {:04d}", "604.555.{:04d}", "1-604-555-{:04d}"]
 HEADER = [
@@ -38,7 +43,7 @@ HEADER = [
 def generate(path: Path, rows: int, seed: int = 7) -> None:
     """A realistic order file: mixed formats, ~2% of rows with a problem."""
     rng = random.Random(seed)
-    today = date.today()
+    today = datetime.now(tz=UTC).date()
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(HEADER)
