@@ -33,3 +33,9 @@ format: install
 
 clean:
 	rm -rf $(VENV) var
+
+## Group order import benchmark on PostgreSQL: ROWS=1000000 for the big file; BENCH_DATABASE_URL
+## (default postgres://postgres@127.0.0.1:5432/orderdesk_bench, dropped and recreated).
+bench: install
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) bench/import_bench.py --rows $${ROWS:-100000} $(BENCH_ARGS)
