@@ -309,9 +309,13 @@ def test_reap_jobs_command(clock):
     assert Job.objects.get(pk=job.pk).status == Job.Status.QUEUED
 
 
-def test_worker_heartbeat_thread_beat_reports_extends_and_reaps(clock):
+def test_worker_heartbeat_thread_beat_reports_extends_and_reaps(clock, monkeypatch):
+    from group_orders.management.commands import db_worker
     from group_orders.management.commands.db_worker import Heartbeat
     from group_orders.models import WorkerHeartbeat
+
+    # the thread refreshes its own connection; here it shares the test's transaction
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     held = job_enqueue(kind="tests.echo", actor=ACTOR)
     job_claim(job_id=held.pk, worker_id="w1")
