@@ -532,6 +532,7 @@ def group_order_import_run(*, group_order_id: int, ctx: JobContext | None = None
         "insert_seconds": round(importer.insert_seconds, 3),
         "reports_wait_seconds": round(reports_wait, 3),
         "reports_writer_seconds": report.get("seconds"),
+        "reports_writer_peak_mb": round(report.get("peak_rss_kb", 0) / 1024, 1),
         "store_seconds": round(store_seconds, 3),
         "rows_per_second": round((counts["rows"] or 0) / total_seconds) if total_seconds else 0,
         "batches_imported": imported,

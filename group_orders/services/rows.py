@@ -427,18 +427,25 @@ class RowNormaliser:
         return value
 
 
+def _report_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, ServiceType):
+        return value.slug
+    if isinstance(value, Location):
+        return value.code
+    if isinstance(value, str) and type(value) is not str:
+        return str(value)  # a TextChoices member: plain text for the report process
+    return value
+
+
+_PLAIN = (str, bool, int, Decimal, date, list)
+
+
 def values_for_report(values: dict[str, Any]) -> list[Any]:
-    """The canonical values in column order, as the report files show them."""
-    out = []
-    for name in COLUMN_NAMES:
-        value = values.get(name)
-        if isinstance(value, ServiceType):
-            value = value.slug
-        elif isinstance(value, Location):
-            value = value.code
-        elif value is None:
-            value = ""
-        elif isinstance(value, str) and type(value) is not str:
-            value = str(value)  # a TextChoices member: plain text for the report process
-        out.append(value)
-    return out
+    """The canonical values in column order, as the report files show them (plain types
+    only: they are pickled to the report writer process)."""
+    return [
+        value if type(value) in _PLAIN else _report_value(value)
+        for value in map(values.get, COLUMN_NAMES)
+    ]
