@@ -92,13 +92,20 @@ class Command(BaseCommand):
             self.stdout.write(f"  ... and {report.rejected - len(report.examples)} more.")
 
     def _run_and_follow(self, group_order: GroupOrder) -> None:
+        """Run the import job here (a db_worker that took it first is followed instead)."""
+        tty = sys.stdout.isatty() and self.stdout._out is sys.stdout
+        job_id = int(group_order.queue_job_id)
         outcome: dict[str, object] = {}
+        if not tty:
+            outcome["status"] = job_execute(job_id=job_id)
+            self._follow(group_order, outcome, alive=lambda: False, tty=False)
+            return None
 
         def run() -> None:
             from django.db import connection
 
             try:
-                outcome["status"] = job_execute(job_id=int(group_order.queue_job_id))
+                outcome["status"] = job_execute(job_id=job_id)
             except BaseException as exc:  # shown below; the job tracker recorded it
                 outcome["error"] = exc
             finally:
@@ -106,21 +113,25 @@ class Command(BaseCommand):
 
         worker = threading.Thread(target=run, name="import", daemon=True)
         worker.start()
-        tty = sys.stdout.isatty() and self.stdout._out is sys.stdout
+        self._follow(group_order, outcome, alive=worker.is_alive, tty=True)
+        return None
+
+    def _follow(self, group_order: GroupOrder, outcome: dict, *, alive, tty: bool) -> None:
         milestones = [25, 50, 75]
         started = time.monotonic()
         while True:
-            worker.join(timeout=0.5)
             current = GroupOrder.objects.get(pk=group_order.pk)
             finished = current.status != GroupOrder.Status.PROCESSING or (
-                not worker.is_alive() and outcome.get("status") != "skipped"
+                not alive() and outcome.get("status") not in ("skipped", "lease-lost")
             )
             if tty:
                 self._draw(current, started)
-            elif milestones and current.progress >= milestones[0]:
-                self.stdout.write(f"{milestones.pop(0)}% ({current.total_orders:,} rows)")
+            else:
+                while milestones and current.progress >= milestones[0]:
+                    self.stdout.write(f"{milestones.pop(0)}% ({current.total_orders:,} rows)")
             if finished:
                 break
+            time.sleep(0.5)
         if tty:
             self.stdout.write("")
         current = GroupOrder.objects.get(pk=group_order.pk)
@@ -152,7 +163,12 @@ class Command(BaseCommand):
             )
         )
         for name in ("normalized_csv", "accepted_orders_xlsx", "rejected_orders_xlsx"):
-            self.stdout.write(f"  {name}: {getattr(group_order, name).path}")
+            field = getattr(group_order, name)
+            try:
+                where = field.path
+            except NotImplementedError:  # a remote storage: its name there
+                where = field.name
+            self.stdout.write(f"  {name}: {where}")
         reasons = Counter(
             reason.split(":")[0] if ":" in reason else reason
             for reasons in group_order.rejected_rows.values_list("reasons", flat=True)[:10000]
