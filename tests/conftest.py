@@ -1,15 +1,36 @@
 """Shared fixtures: API clients, people with roles, tokens, a controllable clock."""
 
 from collections.abc import Callable
+from importlib import import_module
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from rest_framework.test import APIClient
 
 from accounts import abilities as ab
 from accounts.models import ApiToken, Application, User
+from accounts.roles import sync_roles
 from accounts.services import IssuedToken, role_grant, token_issue
 from tests.factories import EmployeeFactory
+
+
+@pytest.fixture(autouse=True)
+def _migration_seeds_after_flush(request):
+    """A transactional test's flush removes what the data migrations seeded (applications,
+    roles, the stage lifecycle); seed it again, with the migration state's apps, before each
+    transactional test."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    state_apps = MigrationLoader(connection).project_state().apps
+    import_module("accounts.migrations.0002_seed_applications_and_roles").seed_applications(
+        state_apps, None
+    )
+    sync_roles(state_apps)
+    import_module("stages.migrations.0002_seed_lifecycle").seed(state_apps, None)
 
 
 @pytest.fixture

@@ -7,15 +7,12 @@ posts through the API, so the whole path runs concurrently: auth, validation, th
 import random
 import threading
 from datetime import UTC, timedelta
-from importlib import import_module
 
 import pytest
-from django.db import connection, connections
-from django.db.migrations.loader import MigrationLoader
+from django.db import connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.roles import sync_roles
 from orders.models import Order
 from stages.models import OrderStage, OrderStatus
 from tests.factories.orders import OrderFactory
@@ -27,22 +24,10 @@ POSTS_PER_THREAD = 4
 INTERCHANGEABLE = ["in-production", "on-hold", "quality-check"]
 
 
-@pytest.fixture
-def seeded(transactional_db):
-    """The data migrations' seeds (applications, roles, stages), run again with the migration
-    state's apps: an earlier transactional test's flush may have removed them."""
-    state_apps = MigrationLoader(connection).project_state().apps
-    import_module("accounts.migrations.0002_seed_applications_and_roles").seed_applications(
-        state_apps, None
-    )
-    sync_roles(state_apps)
-    import_module("stages.migrations.0002_seed_lifecycle").seed(state_apps, None)
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_lose_no_history_and_leave_the_latest_stage_current(
-    seeded, staff_member, make_token
+    staff_member, make_token
 ):
     order = OrderFactory()  # no status yet: the first posts also race to create it
     tokens = [make_token(staff_member).raw for _ in range(THREADS)]
