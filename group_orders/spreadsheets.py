@@ -375,6 +375,21 @@ class ReportFileWriter:
         self._rejected.close()
 
 
+def _peak_rss_kb() -> int:
+    """This process's peak memory. VmHWM, not ru_maxrss: after fork+exec, ru_maxrss still
+    counts the parent's memory at the fork."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def report_writer_main(outdir: str) -> None:
     """The report writer process: reads pickled messages from stdin until "close"."""
     stdin = sys.stdin.buffer
@@ -392,9 +407,7 @@ def report_writer_main(outdir: str) -> None:
             writer.write(message[1], message[2])
         elif kind == "close":
             writer.close()
-            import resource
-
-            peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            peak_kb = _peak_rss_kb()
             sys.stdout.write(
                 json.dumps(
                     {
