@@ -266,7 +266,7 @@ def import_export(path: Path, rows_limit: int | None) -> dict:
             skip_diff = True
             skip_unchanged = False
             force_init_instance = True
-            use_transactions = True
+            use_transactions = False  # with True it rolls everything back on one bad row
             clean_model_instances = False
 
         def before_save_instance(self, instance, row, **kwargs):
