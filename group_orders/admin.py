@@ -4,6 +4,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.actors import Actor
 from accounts.models import Client
@@ -68,7 +69,7 @@ class RejectedRowInline(admin.TabularInline):
 
 
 @admin.register(GroupOrder)
-class GroupOrderAdmin(admin.ModelAdmin):
+class GroupOrderAdmin(SimpleHistoryAdmin):
     """Uploads: the add page is the upload form (same service as the API); state is
     read-only; "re-run" calls the same service as everywhere."""
 

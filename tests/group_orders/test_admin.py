@@ -117,3 +117,9 @@ def test_changelists_and_search(admin_client, model):
         row = RejectedRow.objects.get()
         page = admin_client.get(reverse("admin:group_orders_rejectedrow_change", args=[row.pk]))
         assert page.status_code == 200 and b"why" in page.content
+
+
+def test_group_order_history_page(admin_client):
+    group_order = GroupOrderFactory()
+    url = reverse("admin:group_orders_grouporder_history", args=[group_order.pk])
+    assert admin_client.get(url).status_code == 200

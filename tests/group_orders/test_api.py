@@ -340,3 +340,13 @@ def test_upload_then_worker_then_complete_in_the_api(staff_api, django_capture_o
     )
     content = io.BytesIO(b"".join(workbook.streaming_content))
     assert content.getvalue()[:2] == b"PK"
+
+
+def test_the_schema_documents_the_group_order_endpoints(api):
+    paths = api.get("/api/schema?format=json").json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/v3/group_orders"])
+    detail = paths["/api/v3/group_orders/{public_id}"]
+    assert {"get", "patch"} <= set(detail)
+    names = {p["name"] for p in detail["get"]["parameters"]}
+    assert {"view", "session_view", "application"} <= names
+    assert "/api/v3/group_orders/{public_id}/files/{kind}" in paths
