@@ -262,3 +262,23 @@ def test_estimated_count_on_postgresql():
         OrderFactory(order_type="delivery")
     assert estimated_count(Order.objects.filter(order_type="delivery")) >= 1
     assert estimated_count(Order.objects.all()) >= 1
+
+
+def test_date_hierarchy_offers_calendar_periods_without_a_scan(admin_client):
+    from datetime import UTC, datetime
+
+    OrderFactory(date_added=datetime(2024, 11, 5, 10, tzinfo=UTC))
+    OrderFactory(date_added=datetime(2025, 2, 7, 10, tzinfo=UTC))
+    changelist = url(Order, "changelist")
+    years = admin_client.get(changelist).content.decode()
+    assert "date_added__year=2024" in years and "date_added__year=2025" in years
+    months = admin_client.get(changelist, {"date_added__year": "2024"}).content.decode()
+    assert "date_added__month=11" in months and "date_added__month=10" not in months
+    days = admin_client.get(
+        changelist, {"date_added__year": "2025", "date_added__month": "2"}
+    ).content.decode()
+    assert "date_added__day=7" in days and "date_added__day=8" not in days  # ends on the last
+    one_day = admin_client.get(
+        changelist, {"date_added__year": "2025", "date_added__month": "2", "date_added__day": "7"}
+    )
+    assert [o.date_added.day for o in one_day.context["cl"].result_list] == [7]
