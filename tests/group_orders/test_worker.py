@@ -24,8 +24,8 @@ from tests.factories.group_orders import catalogue, csv_bytes, fixture_file, ord
 
 pytestmark = [
     pytest.mark.postgres,
-    # committed for the worker to see; the seeded stages and roles come back after each test
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # committed, for the worker to see (conftest re-seeds stages and roles after a flush)
+    pytest.mark.django_db(transaction=True),
 ]
 
 
