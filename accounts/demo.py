@@ -69,7 +69,7 @@ def seed_people(*, clients: int = 8) -> DemoPeople:
     liaison, _ = Liaison.objects.get_or_create(user=liaison_user)
     liaison.clients.add(*demo_clients[:3])
     for application in Application.objects.all():
-        role_grant(user=liaison_user, application=application, role_name=roles.VIEWER)
+        role_grant(user=liaison_user, application=application, role_name=roles.LIAISON)
     return DemoPeople(
         staff=staff, integrator=integrator, clients=demo_clients, liaison=liaison_user
     )

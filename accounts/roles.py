@@ -10,6 +10,7 @@ GROUP_UPLOADER = "group uploader"
 GROUP_PROCESSOR = "group processor"
 VIEWER = "viewer"
 CUSTOMER = "customer"
+LIAISON = "liaison"
 
 _VIEW_ALL = [
     "accounts.view_client",
@@ -46,6 +47,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     GROUP_PROCESSOR: _VIEW_ALL + ["group_orders.change_grouporder"],
     VIEWER: list(_VIEW_ALL),
     CUSTOMER: ["orders.view_own_orders"],
+    # sees the orders of the clients they work for, through the customer API
+    LIAISON: ["orders.view_own_orders"],
 }
 
 

@@ -236,7 +236,7 @@ def test_a_liaison_sees_the_orders_of_their_clients(person_api):
     liaison = LiaisonFactory()
     liaison.clients.add(first, second)
     orders = [completed_order(customer=c) for c in (first, second, other)]
-    api = person_api("customer", record=liaison)
+    api = person_api("liaison", record=liaison)
     body = api.get("/orders").json()
     assert [order["id"] for order in body["orders"]] == [orders[0].pk, orders[1].pk]
     assert api.get(f"/orders/{orders[2].pk}").status_code == 404
