@@ -10,6 +10,7 @@ from accounts import abilities as ab
 from accounts.actors import Actor
 from accounts.selectors import session_payload
 from config.api.envelope import envelope_response
+from config.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotentPostMixin
 from config.api.params import body_params
 from config.api.permissions import Access, session_view_param
 from stages import selectors
@@ -84,8 +85,8 @@ def _message(recorded: StageRecorded, update_status: bool) -> str:
     )
 
 
-class OrderStageCreateView(APIView):
-    """POST /api/v1/order_stages — specs/order-stages-create-api.txt."""
+class OrderStageCreateView(IdempotentPostMixin, APIView):
+    """POST /api/v1/order_stages — specs/order-stages-create-api.txt. Honours Idempotency-Key."""
 
     accepts_token_param = True
     required_access = {"post": Access(ab.STAGES_WRITE, "stages.add_orderstage")}
@@ -94,6 +95,7 @@ class OrderStageCreateView(APIView):
         operation_id="order_stages_create",
         summary="Record a stage (order_stages row; order_statuses when update_status)",
         request=StageRecordInputSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={200: StageRecordEnvelopeSerializer},
         examples=[OpenApiExample("in production", value=RECORD_EXAMPLE, request_only=True)],
     )
