@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_order",
         "orders.delete_order",
         "orders.request_completion",
+        "orders.view_jobflowrule",
         "orders.add_orderrequest",
         "orders.change_orderrequest",
         "stages.add_orderstage",

@@ -385,3 +385,61 @@ class OrderRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Order request {self.pk}"
+
+
+class JobFlowRule(models.Model):
+    """A job-flow rule: before an order may complete, `stage` must appear in its history.
+
+    A rule applies to the orders of its service type, or to every order when the service
+    type is empty. When an order is asked to complete, the active rules that apply to it are
+    checked in (position, id) order; the first one unmet refuses the completion with its own
+    `message` (error code 20 of the complete v2 API).
+    """
+
+    service_type = models.ForeignKey(
+        ServiceType,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="job_flow_rules",
+        help_text="Empty: the rule applies to every order.",
+    )
+    stage = models.ForeignKey(
+        "stages.Stage",
+        on_delete=models.PROTECT,
+        related_name="job_flow_rules",
+        help_text="The stage that must appear in the order's stage history.",
+    )
+    message = models.CharField(
+        max_length=255, help_text='Shown when the stage is missing, e.g. "Needs Backside Coat!"'
+    )
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Rules are checked in this order (lowest first)."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_type", "stage"],
+                condition=Q(service_type__isnull=False),
+                name="unique_job_flow_rule_per_service_type",
+            ),
+            models.UniqueConstraint(
+                fields=["stage"],
+                condition=Q(service_type__isnull=True),
+                name="unique_job_flow_rule_for_all_orders",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["service_type", "position", "id"], name="job_flow_rule_order_idx")
+        ]
+
+    def __str__(self) -> str:
+        scope = self.service_type.name if self.service_type_id else "All orders"
+        return f"{scope}: {self.message}"
