@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.http import FileResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -26,11 +27,13 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.actors import Actor
 from accounts.models import User
 from config.api.errors import ApiError
+from group_orders.models import Job
 from orders import services
 from orders.exports import orders_csv_lines, orders_xlsx
 from orders.filters import order_search_q
 from orders.models import (
     Address,
+    JobFlowRule,
     Location,
     Order,
     OrderLine,
@@ -44,6 +47,8 @@ from orders.models import (
     ShipmentItem,
 )
 from orders.selectors import shipment_issues
+from orders.services.completion import COMPLETE_STAGE
+from orders.templatetags.job_tracker import worker_status
 from stages.admin import OrderStageTimelineInline, StuckInStageFilter, advance_stage
 from stages.models import Stage
 
@@ -155,13 +160,19 @@ class CompletedFilter(admin.SimpleListFilter):
     parameter_name = "completed"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Completed"), ("no", "Not completed")]
+        return [
+            ("yes", "Completed"),
+            ("no", "Not completed"),
+            ("requested", "Completion requested (waiting for the worker)"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
             return queryset.filter(completed_at__isnull=False)
         if self.value() == "no":
             return queryset.filter(completed_at__isnull=True)
+        if self.value() == "requested":
+            return queryset.filter(completion_requested_at__isnull=False)
         return queryset
 
 
@@ -412,6 +423,37 @@ def soft_delete_orders(modeladmin, request, queryset):
     )
 
 
+@admin.action(description="Request completion", permissions=["request_completion"])
+def request_completion(modeladmin, request, queryset):
+    """The v2 complete endpoint's service, per order (each its own transaction); reports
+    per order what happened: requested (with its job) or refused with the document's code."""
+    actor = _actor(request)
+    requested, refused = [], {}
+    for order in queryset.order_by("pk"):
+        try:
+            outcome = services.order_completion_request(order_number=order.number, actor=actor)
+        except services.CompletionRefused as refusal:
+            refused.setdefault((refusal.code, refusal.message), []).append(order.number)
+            continue
+        requested.append(f"{order.number} (job #{outcome.job.pk})")
+    if requested:
+        modeladmin.message_user(
+            request,
+            f"Completion requested: {', '.join(requested)}. "
+            "The job tracker completes them and records the complete stage.",
+            messages.SUCCESS,
+        )
+        warning = worker_status().warning
+        if warning:
+            modeladmin.message_user(request, warning, messages.WARNING)
+    for (code, message), numbers in refused.items():
+        modeladmin.message_user(
+            request,
+            f"Not requested ({', '.join(numbers)}): Error Code {code}, {message}",
+            messages.ERROR,
+        )
+
+
 def _export_name(extension: str) -> str:
     return f"orders-{timezone.localtime():%Y%m%d-%H%M%S}.{extension}"
 
@@ -534,6 +576,7 @@ ORDER_STATE_FIELDS = [
     "completion_requested_at",
     "completion_requested_by",
     "completed_at",
+    "completion_state",
     "version",
     "total_items",
     "order_total",
@@ -645,6 +688,7 @@ class OrderAdmin(SimpleHistoryAdmin, LargeTableAdmin):
                     ("is_invalid", "invalid_reason"),
                     ("is_deleted", "deleted_at"),
                     ("completion_requested_at", "completion_requested_by", "completed_at"),
+                    "completion_state",
                     ("version", "hash"),
                 ]
             },
@@ -668,6 +712,7 @@ class OrderAdmin(SimpleHistoryAdmin, LargeTableAdmin):
         mark_orders_invalid,
         assign_orders,
         advance_stage,
+        request_completion,
         soft_delete_orders,
         export_orders_csv,
         export_orders_xlsx,
@@ -707,6 +752,77 @@ class OrderAdmin(SimpleHistoryAdmin, LargeTableAdmin):
         ]
         return format_html_join(", ", "<strong>{}</strong>", ((name,) for name in names)) or "—"
 
+    @admin.display(description="completion")
+    def completion_state(self, order: Order) -> str:
+        """Where the order's completion stands, from the order and its latest completion job."""
+        if not order.pk:
+            return "—"
+        job = (
+            Job.objects.filter(
+                kind=services.COMPLETION_JOB,
+                subject_type=Order._meta.label_lower,
+                subject_id=str(order.pk),
+            )
+            .order_by("-id")
+            .first()
+        )
+        job_link = (
+            format_html(
+                '<a href="{}">job #{}</a> ({})',
+                reverse("admin:group_orders_job_change", args=[job.pk]),
+                job.pk,
+                job.get_status_display().lower(),
+            )
+            if job is not None
+            else "no job"
+        )
+        result = job.result if job is not None and isinstance(job.result, dict) else {}
+        if order.completed_at is not None:
+            email = result.get("email") if result.get("outcome") == "completed" else None
+            return format_html(
+                "Completed {} — {}{}",
+                timezone.localtime(order.completed_at).strftime("%Y-%m-%d %H:%M %Z"),
+                job_link,
+                f"; customer e-mail: {email}" if email else "",
+            )
+        if order.completion_requested_at is not None:
+            attempt = ""
+            if job is not None and job.last_error:
+                attempt = f"; attempt {job.attempts} of {job.max_attempts} failed, will retry"
+            return format_html(
+                "Requested {} by {} — waiting for the worker, {}{}",
+                timezone.localtime(order.completion_requested_at).strftime("%Y-%m-%d %H:%M %Z"),
+                order.completion_requested_by or (job.enqueued_by if job else "—"),
+                job_link,
+                attempt,
+            )
+        if result.get("outcome") == "failed" or (
+            job is not None and job.status == Job.Status.FAILED
+        ):
+            reason = result.get("message") or "the job failed (see its last error)"
+            return format_html("Not completed: the last request failed ({}) — {}", reason, job_link)
+        return "Not requested"
+
+    def has_request_completion_permission(self, request) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.request_completion")
+
+    def changelist_view(self, request, extra_context=None):
+        self._warn_without_worker(request)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._warn_without_worker(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _warn_without_worker(self, request) -> None:
+        """Completions wait for the job tracker: say so on the order pages (GET only, so a
+        POST that redirects does not carry it to the next page twice)."""
+        if request.method == "GET":
+            warning = worker_status().warning
+            if warning:
+                messages.warning(request, warning)
+
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)  # hard deletes go one by one through the service
@@ -719,7 +835,7 @@ class OrderAdmin(SimpleHistoryAdmin, LargeTableAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_deleted:
-            return [f.name for f in Order._meta.fields] + ["current_stage"]
+            return [f.name for f in Order._meta.fields] + ["current_stage", "completion_state"]
         return super().get_readonly_fields(request, obj)
 
     # --- saving through the services
@@ -809,6 +925,46 @@ class ShipmentItemAdmin(ServiceSavedPartAdmin):
     list_select_related = ["shipment__order"]
     search_fields = ["name", "=shipment__order__number"]
     autocomplete_fields = ["shipment"]
+
+
+# ---------------------------------------------------------------------------- job flow
+
+
+class JobFlowRuleForm(forms.ModelForm):
+    class Meta:
+        model = JobFlowRule
+        fields = ["service_type", "stage", "message", "position", "is_active"]
+
+    def clean_stage(self):
+        stage = self.cleaned_data["stage"]
+        if stage is not None and stage.slug == COMPLETE_STAGE:
+            raise ValidationError(
+                "An order cannot have reached 'complete' before it completes: no order could "
+                "ever satisfy this rule."
+            )
+        return stage
+
+
+@admin.register(JobFlowRule)
+class JobFlowRuleAdmin(SimpleHistoryAdmin):
+    """Job-flow rules are data: which stages an order must have been through before it may
+    complete. The first unmet rule in (position, id) order refuses with its message (code 20
+    of the v2 complete endpoint); empty service type = every order."""
+
+    form = JobFlowRuleForm
+    list_display = ["message", "scope", "stage", "position", "is_active", "updated_at"]
+    list_display_links = ["message"]
+    list_editable = ["position", "is_active"]
+    list_filter = ["is_active", ("service_type", admin.RelatedOnlyFieldListFilter), "stage"]
+    list_select_related = ["service_type", "stage"]
+    search_fields = ["message", "service_type__name", "service_type__slug", "stage__name"]
+    autocomplete_fields = ["service_type"]
+    ordering = ["position", "id"]
+    fields = ["service_type", "stage", "message", "position", "is_active"]
+
+    @admin.display(description="applies to", ordering="service_type__name")
+    def scope(self, rule: JobFlowRule) -> str:
+        return rule.service_type.name if rule.service_type_id else "All orders"
 
 
 # ---------------------------------------------------------------------------- catalogue

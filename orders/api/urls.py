@@ -1,7 +1,9 @@
-"""Integrator orders API: /api/orders and /api/orders/{order_id} (orders-rest-api.md)."""
+"""Integrator orders API: /api/orders and /api/orders/{order_id} (orders-rest-api.md);
+/api/v2/orders/{order_number}/complete (order-complete-api-v2.txt)."""
 
 from django.urls import path
 
+from orders.api.completion_views import OrderCompleteView
 from orders.api.views import OrderViewSet
 
 urlpatterns = [
@@ -10,5 +12,11 @@ urlpatterns = [
         "orders/<str:order_id>",
         OrderViewSet.as_view({"get": "retrieve", "patch": "partial_update", "delete": "destroy"}),
         name="order",
+    ),
+    # `path`, not `str`: a number with a slash is still an order number that does not exist
+    path(
+        "v2/orders/<path:order_number>/complete",
+        OrderCompleteView.as_view(),
+        name="order-complete-v2",
     ),
 ]

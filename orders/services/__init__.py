@@ -1,5 +1,5 @@
 """Every write to orders: create (one or many), update, hold, release, mark invalid, delete,
-assign.
+assign, request completion and complete (`completion`).
 
 What callers may rely on:
 - every service takes keyword arguments only and an `Actor`; the Order's simple-history row
@@ -25,6 +25,16 @@ from orders.services.changes import (
     order_soft_delete,
     order_update,
 )
+from orders.services.completion import (
+    COMPLETION_JOB,
+    CompletionRefused,
+    CompletionRequested,
+    job_flow_rule_unmet,
+    order_completed_notify,
+    order_completion_given_up,
+    order_completion_request,
+    order_completion_run,
+)
 from orders.services.create import (
     BULK_BATCH_SIZE,
     TRIGGER_CREATED,
@@ -38,17 +48,25 @@ from orders.services.parts import OrderPart, order_part_delete, order_part_save
 
 __all__ = [
     "BULK_BATCH_SIZE",
+    "COMPLETION_JOB",
     "ORDER_UPDATABLE_FIELDS",
     "TRIGGER_CREATED",
     "TRIGGER_IMPORTED",
     "TRIGGER_UPDATED",
+    "CompletionRefused",
+    "CompletionRequested",
     "LineDraft",
     "OrderDraft",
     "OrderPart",
     "TotalDraft",
+    "job_flow_rule_unmet",
     "order_assign",
     "order_changes_check",
     "order_create",
+    "order_completed_notify",
+    "order_completion_given_up",
+    "order_completion_request",
+    "order_completion_run",
     "order_draft_check",
     "order_hard_delete",
     "order_hold",
