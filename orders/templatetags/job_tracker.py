@@ -32,7 +32,7 @@ class WorkerStatus:
         if self.alive:
             return None
         since = (
-            f"since {timesince(self.last_seen)} ago"
+            f"since {timesince(self.last_seen, timezone.now())} ago"
             if self.last_seen
             else "ever (no heartbeat recorded)"
         )
