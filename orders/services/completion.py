@@ -24,7 +24,9 @@ What callers may rely on:
 """
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -208,13 +210,15 @@ def _clear_flag(order: Order, what: str, *, fields: tuple[str, ...] = (), bump: 
     order.save(update_fields=update)
 
 
-def _request_note(params: dict) -> str:
+def _request_note(params: Mapping[str, Any]) -> str:
     who = params.get("requested_by") or "someone"
     when = params.get("requested_at") or "an unknown time"
     return f"Completion requested by {who} at {when}"
 
 
-def _record_failure(order: Order, status: OrderStatus | None, reason: str, payload: dict) -> None:
+def _record_failure(
+    order: Order, status: OrderStatus | None, reason: str, payload: dict[str, Any]
+) -> None:
     """A `completion-failed` event: the current stage again, history only, reason in notes."""
     if status is not None:
         stage = status.stage
@@ -239,12 +243,17 @@ def _record_failure(order: Order, status: OrderStatus | None, reason: str, paylo
     )
 
 
-def order_completion_run(*, order_id: int, job_id: int | None = None, params=None) -> dict:
+def order_completion_run(
+    *, order_id: int, job_id: int | None = None, params: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Complete a flagged order (the `orders.completion` job). Idempotent; see the module
     docstring. Returns what happened, for the job's result:
     `{"outcome": "completed", "email": ...}`, `{"outcome": "failed", "code", "message"}`,
     `{"outcome": "already-completed"}`, `{"outcome": "not-requested"}` (nothing to do: the
-    request was already settled) or `{"outcome": "order-gone"}` (deleted for good)."""
+    request was already settled) or `{"outcome": "order-gone"}` (deleted for good).
+
+    Call it outside any transaction (job_execute does): the e-mail goes out after the
+    completion has committed."""
     params = dict(params or {})
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
