@@ -15,15 +15,52 @@ ERROR_RESPONSES = {
 }
 
 
+# A contract with its own error bodies still answers authentication and permission failures
+# in the envelope (the authentication and permission classes raise before the view runs).
+AUTH_RESPONSES = {code: ERROR_RESPONSES[code] for code in ("401", "403")}
+# Answers that only operations taking these headers give.
+HEADER_RESPONSES = {
+    "If-Match": {"412": "precondition-failed: the resource changed since the ETag you sent"},
+    "Idempotency-Key": {
+        "409": "idempotency-key-in-progress: the first request with this key still runs",
+        "422": "idempotency-key-reused: the key was used for a different request",
+    },
+}
+
+
 class EnvelopeAutoSchema(AutoSchema):
     # set on a view whose contract has its own error bodies (customer API, complete v2)
     own_error_bodies_attr = "own_error_bodies"
 
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        # Every endpoint reads an optional query parameter sent empty (`?per_page=`) as not
+        # given, as forms send it; say so, so that clients and fuzzers know.
+        for parameter in (operation or {}).get("parameters", []):
+            if parameter.get("in") == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        return operation
+
+    def _map_basic_serializer(self, serializer, direction):
+        # a serializer whose field set varies (e.g. by a `view` parameter) names the fields
+        # every answer has; the others are documented but not required
+        result = super()._map_basic_serializer(serializer, direction)
+        always = getattr(serializer, "schema_required_fields", None)
+        if always is not None and "required" in result:
+            result["required"] = [name for name in result["required"] if name in always]
+        return result
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if getattr(self.view, self.own_error_bodies_attr, False):
-            return responses
-        for code, description in ERROR_RESPONSES.items():
+            documented = dict(AUTH_RESPONSES)
+        else:
+            documented = dict(ERROR_RESPONSES)
+        headers = {getattr(p, "name", None) for p in self.get_override_parameters()}
+        for name, extra in HEADER_RESPONSES.items():
+            if name in headers:
+                documented.update(extra)
+        for code, description in documented.items():
             if code not in responses:
                 response = self._get_response_for_code(ErrorEnvelopeSerializer, code)
                 response["description"] = description

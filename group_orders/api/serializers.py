@@ -175,8 +175,15 @@ class GroupOrderSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     version = serializers.IntegerField()
 
-    def __init__(self, *args, view: str = "default", **kwargs) -> None:
+    # the fields of every view; the OpenAPI schema requires only these
+    schema_required_fields = ("_id", "status")
+
+    def __init__(self, *args, view: str | None = None, **kwargs) -> None:
+        """`view` picks the field set; without one (the OpenAPI schema) every field is
+        described."""
         super().__init__(*args, **kwargs)
+        if view is None:
+            return
         keep = set(VIEWS[view])
         for name in list(self.fields):
             if name not in keep:
