@@ -4,6 +4,7 @@ import uuid
 
 import django_filters
 from django.db.models import Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
 
 from orders.models import Order, OrderType
 
@@ -35,6 +36,9 @@ def order_search_q(term: str) -> Q:
     )
 
 
+# the query string carries text: the schema says so (a boolean type with text choices
+# contradicts itself, and clients generated from it send `True`)
+@extend_schema_field({"type": "string", "enum": ["true", "false", "1", "0"]})
 class StrictBooleanFilter(django_filters.TypedChoiceFilter):
     """`true`/`false` (or 1/0); anything else is invalid-param rather than ignored."""
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import Client, User
@@ -118,6 +118,9 @@ def _status(order: Order):
         return None
 
 
+NULLABLE_TEXT = serializers.CharField(allow_null=True)  # schema of a text that may be null
+
+
 class OrderObjectSerializer(serializers.ModelSerializer):
     """The order object of orders-rest-api.md (list items, create response)."""
 
@@ -127,12 +130,12 @@ class OrderObjectSerializer(serializers.ModelSerializer):
     address_id = serializers.IntegerField(allow_null=True)
     order_date_time = serializers.SerializerMethodField()
     order_total = serializers.FloatField()
-    invoice_date = UtcTimestampField()
+    invoice_date = UtcTimestampField(allow_null=True)
     status_id = serializers.SerializerMethodField()
     status_updated_at = serializers.SerializerMethodField()
     assignee_id = serializers.IntegerField(allow_null=True)
     assignee_group_id = serializers.IntegerField(allow_null=True)
-    assignee_updated_at = UtcTimestampField()
+    assignee_updated_at = UtcTimestampField(allow_null=True)
     date_added = LocalDateTimeTextField()
     date_modified = LocalDateTimeTextField()
     order_totals = OrderTotalItemSerializer(source="totals", many=True)
@@ -171,7 +174,7 @@ class OrderObjectSerializer(serializers.ModelSerializer):
             "order_totals",
         ]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_TEXT)
     def get_order_date_time(self, order: Order) -> str | None:
         if order.order_date is None:
             return None
@@ -179,12 +182,12 @@ class OrderObjectSerializer(serializers.ModelSerializer):
             LOCAL_FORMAT
         )
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_status_id(self, order: Order) -> int | None:
         status = _status(order)
         return status.stage_id if status else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_TEXT)
     def get_status_updated_at(self, order: Order) -> str | None:
         status = _status(order)
         return utc_text(status.status_updated_at) if status else None
@@ -204,11 +207,11 @@ class OrderDetailSerializer(OrderObjectSerializer):
             *OrderObjectSerializer.Meta.fields[11:],
         ]
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_TEXT)
     def get_order_time(self, order: Order) -> str | None:
         return order.order_time.strftime("%H:%M:%S") if order.order_time else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_TEXT)
     def get_order_date(self, order: Order) -> str | None:
         if order.order_date is None:
             return None
@@ -248,6 +251,7 @@ class OrderListMetaSerializer(serializers.Serializer):
     prev_cursor = serializers.CharField(allow_null=True)
 
 
+@extend_schema_serializer(many=False)  # the list action answers this page object, not an array
 class OrderListSerializer(serializers.Serializer):
     data = OrderObjectSerializer(many=True)
     links = OrderLinksSerializer()
