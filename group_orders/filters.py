@@ -1,14 +1,21 @@
 """The group order list's filters, shared by the API and the selectors."""
 
 import django_filters
+from django import forms
 
 from group_orders.models import GroupOrder
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A whole-number id (`0.5` is refused, not rounded or matched as a decimal)."""
+
+    field_class = forms.IntegerField
+
+
 class GroupOrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=GroupOrder.Status.choices)
-    client = django_filters.NumberFilter(field_name="client_id")
-    uploader = django_filters.NumberFilter(field_name="uploader_id")
+    client = IdFilter(field_name="client_id")
+    uploader = IdFilter(field_name="uploader_id")
     file_format = django_filters.ChoiceFilter(choices=[("csv", "CSV"), ("xlsx", "XLSX")])
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")

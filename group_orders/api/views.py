@@ -1,7 +1,6 @@
 """Group orders V3 API (specs/group-order-update-api-v3.txt): list and upload, read and
 update one group order, download its files. Thin: parse, call a selector or service, render."""
 
-import mimetypes
 from pathlib import PurePath
 
 from django.http import FileResponse
@@ -248,7 +247,7 @@ class SignedLinkOrRoleAndAbility(HasRoleAndAbility):
 
     def has_permission(self, request, view) -> bool:
         signature = request.query_params.get("signature")
-        if signature is None:
+        if not signature:  # `?signature=` is no link: the token decides (401 without one)
             return super().has_permission(request, view)
         if not selectors.signed_download_check(
             public_id=view.kwargs["public_id"], kind=view.kwargs["kind"], signature=signature
@@ -271,7 +270,10 @@ class GroupOrderFileView(APIView):
         parameters=[
             OpenApiParameter("signature", str, required=False, description="From a signed link."),
         ],
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="The file.")},
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="A CSV file."),
+            (200, XLSX_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="A workbook."),
+        },
     )
     def get(self, request, public_id: str, kind: str):
         if kind not in selectors.FILE_KINDS:
@@ -292,11 +294,9 @@ class GroupOrderFileView(APIView):
             filename = f"{stem}-{kind.replace('_', '-')}".replace("-xlsx", ".xlsx").replace(
                 "-csv", ".csv"
             )
-        content_type = (
-            XLSX_TYPE
-            if filename.endswith(".xlsx")
-            else (mimetypes.guess_type(filename)[0] or "application/octet-stream")
-        )
+        # the type follows the content (the upload's file_format), never the uploader's name
+        xlsx = group_order.file_format == "xlsx" if kind == "file" else kind.endswith("_xlsx")
+        content_type = XLSX_TYPE if xlsx else "text/csv"
         return FileResponse(
             handle, as_attachment=True, filename=filename, content_type=content_type
         )
