@@ -1,5 +1,11 @@
 from rest_framework import serializers
 
+from accounts.selectors import SESSION_VIEWS
+
+# blank means "not given" (forms send empty fields); an unknown session view is refused
+APPLICATION_FIELD = {"required": False, "allow_blank": True, "max_length": 50}
+SESSION_VIEW_FIELD = {"choices": SESSION_VIEWS, "required": False, "allow_blank": True}
+
 
 class RegisterInputSerializer(serializers.Serializer):
     email = serializers.EmailField()
@@ -7,24 +13,24 @@ class RegisterInputSerializer(serializers.Serializer):
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     remember_me = serializers.BooleanField(required=False, default=False)
-    application = serializers.CharField(required=False, max_length=50)
-    session_view = serializers.CharField(required=False, max_length=20)
+    application = serializers.CharField(**APPLICATION_FIELD)
+    session_view = serializers.ChoiceField(**SESSION_VIEW_FIELD)
 
 
 class LoginInputSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(trim_whitespace=False, max_length=128)
     remember_me = serializers.BooleanField(required=False, default=False)
-    application = serializers.CharField(required=False, max_length=50)
-    session_view = serializers.CharField(required=False, max_length=20)
+    application = serializers.CharField(**APPLICATION_FIELD)
+    session_view = serializers.ChoiceField(**SESSION_VIEW_FIELD)
 
 
 class ClientRegisterInputSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     telephone = serializers.CharField(required=False, allow_blank=True, max_length=40)
     billing_postal_code = serializers.CharField(required=False, allow_blank=True, max_length=20)
-    application = serializers.CharField(required=False, max_length=50)
-    session_view = serializers.CharField(required=False, max_length=20)
+    application = serializers.CharField(**APPLICATION_FIELD)
+    session_view = serializers.ChoiceField(**SESSION_VIEW_FIELD)
     token = serializers.CharField(required=False)
 
 
@@ -64,6 +70,15 @@ class SessionEnvelopeSerializer(serializers.Serializer):
     message = serializers.CharField()
     data = SessionOutputSerializer()
     session = SessionOutputSerializer()
+
+
+class SessionLogoutEnvelopeSerializer(serializers.Serializer):
+    """Log out: the session is gone, so `data` and `session` are null."""
+
+    status = serializers.CharField()
+    message = serializers.CharField()
+    data = serializers.JSONField(allow_null=True)
+    session = SessionOutputSerializer(allow_null=True)
 
 
 class ClientEnvelopeSerializer(serializers.Serializer):

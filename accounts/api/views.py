@@ -13,6 +13,7 @@ from accounts.api.serializers import (
     LoginInputSerializer,
     RegisterInputSerializer,
     SessionEnvelopeSerializer,
+    SessionLogoutEnvelopeSerializer,
 )
 from accounts.selectors import session_payload
 from config.api.envelope import envelope_response
@@ -103,7 +104,7 @@ class CurrentSessionView(PlanoView):
             raise InvalidParam("token", "This is an application token, not a session.")
         return envelope_response(session, message="The current session.", session=session)
 
-    @extend_schema(operation_id="sessions_logout", responses={200: SessionEnvelopeSerializer})
+    @extend_schema(operation_id="sessions_logout", responses={200: SessionLogoutEnvelopeSerializer})
     def delete(self, request):
         services.token_revoke(token=request.auth)
         return envelope_response(None, message="Logged out. The token no longer works.")

@@ -28,11 +28,20 @@ def requested_application_slug(request) -> str | None:
     return value
 
 
+SESSION_VIEW_NAMES = ("default", "minimal", "full")
+
+
 def session_view_param(request) -> str | None:
+    """`session_view` of the query or body; blank is not given, anything else unknown is
+    invalid-param (as on every endpoint that validates its parameters: no silent typo)."""
     value = request.query_params.get("session_view")
     if value is None and hasattr(request.data, "get"):
         value = request.data.get("session_view")
-    return value if isinstance(value, str) else None
+    if value is None or value == "":
+        return None
+    if value not in SESSION_VIEW_NAMES:
+        raise errors.InvalidParam("session_view", "session_view must be minimal, default or full.")
+    return value
 
 
 class HasRoleAndAbility(BasePermission):
