@@ -1,10 +1,10 @@
 """Every write to stages: recording a stage (history + current status), and the Order
 details an `order` hash carries."""
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import User
 from config.api.errors import InvalidParam
+from config.bulk_rows import BulkRows, copy_text
 from orders.models import Order, OrderRequest, ServiceType
 from stages.models import OrderStage, OrderStatus, Stage
 
@@ -381,3 +382,186 @@ def order_statuses_start_bulk(
         )
     OrderStatus.objects.bulk_create(statuses, batch_size=2000)
     OrderStage.objects.bulk_create(history, batch_size=2000)
+
+
+class StageStep(NamedTuple):
+    """One row of a bulk history: the stage (slug), when, and whether it moved the status."""
+
+    stage: str
+    at: datetime
+    updated_status: bool = True
+    event_slug: str = ""
+
+
+@dataclass(slots=True)
+class BulkHistory:
+    """The whole stage history of one freshly bulk-created order, oldest step first, and the
+    Order details its status row mirrors."""
+
+    order_id: int
+    steps: Sequence[StageStep]
+    client_id: int | None = None
+    client_billing_postal_code: str = ""
+    external_id: str = ""
+    delivery_rush: bool = False
+    due_date: date | None = None
+    service_type: str = ""  # slug
+    services_addons: list[str] = field(default_factory=list)
+    notes: str = ""
+    cancel_reason: str = ""
+    cancel_note: str = ""
+
+
+def _bulk_path_refusal(steps: Sequence[StageStep], stages: dict[str, Stage], allowed) -> str:
+    """Why this path breaks the catalogue ("" when it does not)."""
+    current = None
+    for step in steps:
+        target = stages.get(step.stage)
+        if target is None:
+            return f"Unknown stage '{step.stage}'."
+        if not step.updated_status:
+            continue
+        refusal = transition_refusal(current, target, allowed_next_ids=allowed.get(current))
+        if refusal:
+            return refusal
+        current = target
+    return ""
+
+
+@transaction.atomic
+def order_stage_histories_bulk(
+    *, histories: Sequence[BulkHistory], actor: Actor, stage_trigger: str
+) -> dict[str, int]:
+    """Write the stage histories of freshly bulk-created orders (demo data, historical
+    imports): every step as an order_stages row, and one order_statuses row per order in the
+    stage of its latest step that moved the status.
+
+    The orders are new, so there is nothing to lock; each path is checked against the
+    catalogue's transitions (invalid-param naming `stage` for the first bad one) before
+    anything is written. `previous_stage` is the step before by time, as `stage_record`
+    would have found it. The status row mirrors the given Order details. PostgreSQL: COPY
+    (a row is one string format); elsewhere bulk_create. Returns rows written per table.
+    """
+    stages = {stage.slug: stage for stage in Stage.objects.filter(is_active=True)}
+    by_id = {stage.pk: stage for stage in stages.values()}
+    allowed: dict[Stage, set[int]] = {stage: set() for stage in stages.values()}
+    links = Stage.allowed_next.through.objects.values_list("from_stage_id", "to_stage_id")
+    for from_id, to_id in links:
+        if from_id in by_id:
+            allowed[by_id[from_id]].add(to_id)
+    checked: dict[tuple, str] = {}
+    for index, history in enumerate(histories):
+        if not history.steps:
+            raise InvalidParam("stage", f"History {index} has no step.")
+        path = tuple((s.stage, s.updated_status) for s in history.steps)
+        if path not in checked:
+            checked[path] = _bulk_path_refusal(history.steps, stages, allowed)
+        if checked[path]:
+            raise InvalidParam("stage", checked[path])
+
+    now = timezone.now()
+    author = actor.display[:255]
+    rows = BulkRows(
+        OrderStage,
+        ["order_id", "stage_id", "previous_stage_id", "stage_at", "updated_status", "event_slug"],
+        constants={
+            "order_request_id": None,
+            "stage_trigger": stage_trigger,
+            "actor_kind": actor.kind,
+            "actor_user_id": actor.user.pk if actor.user else None,
+            "actor_application_id": actor.application.pk if actor.application else None,
+            "actor_label": author,
+            "created_by": author,
+        },
+        now=now,
+    )
+    statuses = BulkRows(
+        OrderStatus,
+        [
+            "order_id",
+            "stage_id",
+            "stage_at",
+            "client_id",
+            "client_billing_postal_code",
+            "external_id",
+            "delivery_rush",
+            "due_date",
+            "service_type",
+            "services_addon_array",
+            "notes",
+            "cancel_reason",
+            "cancel_note",
+        ],
+        constants={
+            "order_request_id": None,
+            "stage_trigger": stage_trigger,
+            "status_updated_at": now,
+            "created_by": author,
+        },
+        now=now,
+    )
+    ids = {slug: stage.pk for slug, stage in stages.items()}
+    if rows.postgresql:
+        id_texts = {slug: str(pk) for slug, pk in ids.items()}
+        for history in histories:
+            order_text = str(history.order_id)
+            previous, current = NULL_TEXT, None
+            for step in sorted(history.steps, key=_step_time):
+                stage_text = id_texts[step.stage]
+                rows.add_text(
+                    order_text,
+                    stage_text,
+                    previous,
+                    step.at.isoformat(),
+                    "t" if step.updated_status else "f",
+                    copy_text(step.event_slug),
+                )
+                previous = stage_text
+                if step.updated_status:
+                    current = step
+            _status_add(statuses, history, current, ids)
+    else:
+        for history in histories:
+            previous, current = None, None
+            for step in sorted(history.steps, key=_step_time):
+                stage_id = ids[step.stage]
+                rows.add(
+                    history.order_id,
+                    stage_id,
+                    previous,
+                    step.at,
+                    step.updated_status,
+                    step.event_slug,
+                )
+                previous = stage_id
+                if step.updated_status:
+                    current = step
+            _status_add(statuses, history, current, ids)
+    return {"order_stages": rows.write(), "order_statuses": statuses.write()}
+
+
+NULL_TEXT = copy_text(None)
+
+
+def _step_time(step: StageStep) -> datetime:
+    return step.at
+
+
+def _status_add(statuses: BulkRows, history: BulkHistory, current: StageStep | None, ids) -> None:
+    if current is None:  # history-only steps: the status starts in the first step's stage
+        current = history.steps[0]
+    statuses.add(
+        history.order_id,
+        ids[current.stage],
+        current.at,
+        history.client_id,
+        history.client_billing_postal_code,
+        history.external_id,
+        history.delivery_rush,
+        history.due_date,
+        history.service_type,
+        list(history.services_addons),
+        history.notes,
+        history.cancel_reason,
+        history.cancel_note,
+    )

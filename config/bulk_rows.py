@@ -1,0 +1,162 @@
+"""Write many rows of one model at once: COPY on PostgreSQL, bulk_create elsewhere.
+
+For demo data and bulk histories at scale, where a model instance (or a psycopg adaptation)
+per value would cost more than the database does. A `BulkRows` is compiled once per model
+and call: the columns a caller gives vary per row; every other column gets a constant (its
+field default, `now` for auto_now fields, or a value the caller fixes for the whole call),
+encoded once. On PostgreSQL a row is then a single `str.format` into COPY's text format.
+
+`BulkRows.ids(count)` takes primary keys from the table's sequence up front (one round trip),
+so that child rows can name their parents before anything is written.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.db import connection, models
+
+NULL = r"\N"
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_SPECIAL = re.compile(r"[\\\t\n\r]").search
+COPY_CHUNK = 1 << 20  # characters per write to the COPY stream
+
+
+def copy_text(value: Any) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return NULL
+    kind = type(value)
+    if kind is str:
+        return value.translate(_ESCAPES) if _SPECIAL(value) else value
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is int or kind is Decimal or kind is float:
+        return str(value)
+    if kind is datetime or kind is date or kind is time:
+        return value.isoformat()
+    if kind is list or kind is dict or kind is tuple:
+        return json.dumps(value).translate(_ESCAPES)
+    if kind is UUID:
+        return value.hex
+    return str(value).translate(_ESCAPES)
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+class BulkRows:
+    """Rows of `model` given as tuples of `columns` (attnames), the rest constant.
+
+    `constants` fixes columns for the whole call (attname → value); `now` fills auto_now and
+    auto_now_add fields that are neither given nor constant. The primary key is written only
+    when it is one of `columns` (take it from `ids`); otherwise the database assigns it.
+    """
+
+    def __init__(
+        self,
+        model: type[models.Model],
+        columns: Sequence[str],
+        *,
+        constants: dict[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.model = model
+        self.columns = list(columns)
+        self.postgresql = connection.vendor == "postgresql"
+        constants = dict(constants or {})
+        fields = [
+            f for f in model._meta.concrete_fields if f.attname in self.columns or not f.primary_key
+        ]
+        unknown = set(self.columns) - {f.attname for f in fields}
+        if unknown:
+            raise ValueError(f"{model.__name__} has no column {sorted(unknown)[0]}")
+        for field in fields:
+            if field.attname in self.columns or field.attname in constants:
+                continue
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                constants[field.attname] = now
+            else:
+                constants[field.attname] = field.get_default()
+        self.fields = fields
+        self.constants = constants
+        position = {name: index for index, name in enumerate(self.columns)}
+        self._template = (
+            "\t".join(
+                f"{{{position[f.attname]}}}"
+                if f.attname in position
+                else _braces(copy_text(constants[f.attname]))
+                for f in fields
+            )
+            + "\n"
+        )
+        self._sql = "COPY {} ({}) FROM STDIN".format(
+            connection.ops.quote_name(model._meta.db_table),
+            ", ".join(connection.ops.quote_name(f.column) for f in fields),
+        )
+        self._lines: list[str] = []
+        self._objects: list[models.Model] = []
+        self.count = 0
+
+    def ids(self, count: int) -> list[int]:
+        """`count` fresh primary keys for rows that give `id` (in increasing order)."""
+        if count <= 0:
+            return []
+        table = self.model._meta.db_table
+        with connection.cursor() as cursor:
+            if self.postgresql:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, count],
+                )
+                return [row[0] for row in cursor.fetchall()]
+            # SQLite (small demo data): above the largest id, inside the caller's transaction
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+            start = cursor.fetchone()[0] + 1
+            return list(range(start, start + count))
+
+    def add(self, *values: Any) -> None:
+        """One row: values in the order of `columns`."""
+        self.count += 1
+        if self.postgresql:
+            self._lines.append(self._template.format(*map(copy_text, values)))
+        else:
+            given = dict(zip(self.columns, values, strict=True))
+            self._objects.append(self.model(**self.constants, **given))
+
+    def add_text(self, *texts: str) -> None:
+        """One row of values already in COPY text (hot loops); see `copy_text`."""
+        self.count += 1
+        if self.postgresql:
+            self._lines.append(self._template.format(*texts))
+        else:
+            raise TypeError("add_text is for PostgreSQL; use add()")
+
+    def write(self) -> int:
+        """Write the rows added so far; returns how many."""
+        written = self.count
+        if self.postgresql:
+            _copy(self._sql, self._lines)
+        elif self._objects:
+            self.model.objects.bulk_create(self._objects, batch_size=2000)
+        self._lines, self._objects, self.count = [], [], 0
+        return written
+
+
+def _copy(sql: str, lines: Iterable[str]) -> None:
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(sql) as copy:
+            chunk, size = [], 0
+            for line in lines:
+                chunk.append(line)
+                size += len(line)
+                if size >= COPY_CHUNK:
+                    copy.write("".join(chunk))
+                    chunk, size = [], 0
+            if chunk:
+                copy.write("".join(chunk))
