@@ -35,6 +35,7 @@ from accounts.services import role_grant
 from config.bulk_rows import BulkRows
 from orders.models import (
     Address,
+    JobFlowRule,
     Location,
     Order,
     OrderLine,
@@ -112,6 +113,12 @@ PATHS = {
     "on-hold": ["in-production", "on-hold"],
     "cancelled": ["cancelled"],
 }
+# job-flow rules (service type slug or None for every order, stage, message, position):
+# what must have happened before an order may complete (docs/completion.md)
+JOB_FLOW_RULES = [
+    (None, "quality-check", "Needs quality check!", 10),
+    ("video-transfer", "shipped", "Needs shipping: the original tapes go back first!", 20),
+]
 FIRST = ["Tucker", "Naveen", "Joe", "Maya", "Priya", "Liam", "Sofia", "Chen", "Amara", "Noah"]
 LAST = ["Vega", "Jain", "Jackson", "Lopez", "Shah", "Okafor", "Rossi", "Wei", "Diallo", "Novak"]
 
@@ -189,6 +196,25 @@ def seed_catalogue(people: DemoPeople) -> Catalogue:
         role_grant(user=people.liaison, application=application, role_name=roles.CUSTOMER)
     assignees = [employee.user for employee in Employee.objects.select_related("user")]
     return Catalogue(locations, service_types, plans, list(people.clients), assignees)
+
+
+def seed_job_flow_rules() -> int:
+    """The demo's job-flow rules, when missing (staff may have edited them); how many made."""
+    from stages.models import Stage
+
+    made = 0
+    for service_slug, stage_slug, message, position in JOB_FLOW_RULES:
+        stage = Stage.objects.filter(slug=stage_slug).first()
+        service_type = ServiceType.objects.filter(slug=service_slug).first()
+        if stage is None or (service_slug and service_type is None):
+            continue
+        _, created = JobFlowRule.objects.get_or_create(
+            service_type=service_type,
+            stage=stage,
+            defaults={"message": message, "position": position},
+        )
+        made += created
+    return made
 
 
 def _external_id(number: int) -> str:
@@ -644,6 +670,7 @@ def seed_orders(
     """Make sure demo orders 1..`orders` exist (see the module docstring)."""
     started = clock.perf_counter()
     catalogue = seed_catalogue(people)
+    seed_job_flow_rules()
     now = timezone.now().replace(microsecond=0)
     rich = seed_rich_orders(catalogue, count=min(orders, RICH_ORDERS), now=now)
     bulk = {}
