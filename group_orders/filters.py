@@ -19,7 +19,12 @@ class GroupOrderFilter(django_filters.FilterSet):
     file_format = django_filters.ChoiceFilter(choices=[("csv", "CSV"), ("xlsx", "XLSX")])
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    has_rejections = django_filters.BooleanFilter(method="filter_has_rejections")
+    # true/false (or 1/0); anything else is invalid-param rather than ignored
+    has_rejections = django_filters.TypedChoiceFilter(
+        choices=[(v, v) for v in ("true", "false", "1", "0")],
+        coerce=lambda value: value in ("true", "1"),
+        method="filter_has_rejections",
+    )
     search = django_filters.CharFilter(method="filter_search")
 
     class Meta:

@@ -1,13 +1,14 @@
 from rest_framework import serializers
 
 from accounts.selectors import SESSION_VIEWS
+from config.api.strict_types import StrictJsonTypesMixin
 
 # blank means "not given" (forms send empty fields); an unknown session view is refused
 APPLICATION_FIELD = {"required": False, "allow_blank": True, "max_length": 50}
 SESSION_VIEW_FIELD = {"choices": SESSION_VIEWS, "required": False, "allow_blank": True}
 
 
-class RegisterInputSerializer(serializers.Serializer):
+class RegisterInputSerializer(StrictJsonTypesMixin, serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(trim_whitespace=False, max_length=128)
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
@@ -17,7 +18,7 @@ class RegisterInputSerializer(serializers.Serializer):
     session_view = serializers.ChoiceField(**SESSION_VIEW_FIELD)
 
 
-class LoginInputSerializer(serializers.Serializer):
+class LoginInputSerializer(StrictJsonTypesMixin, serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(trim_whitespace=False, max_length=128)
     remember_me = serializers.BooleanField(required=False, default=False)
@@ -25,7 +26,7 @@ class LoginInputSerializer(serializers.Serializer):
     session_view = serializers.ChoiceField(**SESSION_VIEW_FIELD)
 
 
-class ClientRegisterInputSerializer(serializers.Serializer):
+class ClientRegisterInputSerializer(StrictJsonTypesMixin, serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     telephone = serializers.CharField(required=False, allow_blank=True, max_length=40)
     billing_postal_code = serializers.CharField(required=False, allow_blank=True, max_length=20)

@@ -10,11 +10,15 @@ from config.api.errors import InvalidEncodedParams, NoParamsDecoded
 CONTROL_PARAMS = frozenset({"token", "application", "application_view", "session_view", "view"})
 
 
+class FormParams(dict):
+    """The parameters of a form post (urlencoded or multipart): text only, as typed."""
+
+
 def body_params(request, *, required: bool = True) -> dict[str, Any]:
     """The body as a dict; no-params-decoded when empty, invalid-encoded-params when not a map."""
     data = request.data
     if isinstance(data, QueryDict):
-        params: dict[str, Any] = {key: data.get(key) for key in data}
+        params: dict[str, Any] = FormParams((key, data.get(key)) for key in data)
         params.update({key: request.FILES[key] for key in getattr(request, "FILES", {})})
     elif isinstance(data, dict):
         params = dict(data)

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from config.api.envelope import SuccessEnvelopeSerializer
 from config.api.errors import InvalidParam
+from config.api.strict_types import StrictJsonTypesMixin
 from group_orders.models import GroupOrder
 from group_orders.selectors import REPORT_FIELDS, report_link
 
@@ -239,7 +240,7 @@ class GroupOrderSerializer(serializers.Serializer):
         }
 
 
-class GroupOrderUploadInputSerializer(serializers.Serializer):
+class GroupOrderUploadInputSerializer(StrictJsonTypesMixin, serializers.Serializer):
     file = serializers.FileField(help_text="The CSV or XLSX order file (multipart/form-data).")
     client_id = serializers.IntegerField(
         required=False, help_text="The client the orders are for (staff and liaisons)."
@@ -250,7 +251,7 @@ class GroupOrderUploadInputSerializer(serializers.Serializer):
     token = serializers.CharField(required=False)
 
 
-class GroupOrderPatchInputSerializer(serializers.Serializer):
+class GroupOrderPatchInputSerializer(StrictJsonTypesMixin, serializers.Serializer):
     """What a processor may change (group_orders.change_grouporder)."""
 
     _id = serializers.CharField(required=False, help_text="Same as the path's _id, if sent.")

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from accounts.models import Client, User
 from config.api.params import CONTROL_PARAMS
+from config.api.strict_types import StrictJsonTypesMixin
 from orders.models import Address, Location, Order, OrderType, Plan, ServiceType
 from orders.services import LineDraft, OrderDraft, TotalDraft
 from stages.models import Stage
@@ -78,7 +79,7 @@ class WallClockDateTimeField(serializers.Field):
         return value.strftime(LOCAL_FORMAT) if value else None
 
 
-class StrictInputSerializer(serializers.Serializer):
+class StrictInputSerializer(StrictJsonTypesMixin, serializers.Serializer):
     """Refuses body fields it does not declare (invalid-param naming each), so a typo never
     passes silently. `token`, `application` and the other control parameters are allowed."""
 

@@ -1,0 +1,51 @@
+"""JSON bodies carry JSON types: no silent coercion of `0` into `"0"` or `"12"` into `12`.
+
+DRF's fields accept a number for a text field and a numeric text for an integer field; the
+schema says otherwise, and a client that sends the wrong type has a bug worth hearing about
+(the stage API has been strict from the start). A form post (urlencoded or multipart) carries
+only text and keeps DRF's parsing.
+"""
+
+from collections.abc import Mapping
+
+from django.http import QueryDict
+from rest_framework import serializers
+
+from config.api.params import FormParams
+
+TEXT = "Must be a string."
+INTEGER = "Must be an integer."
+NUMBER = "Must be a number (or a decimal string)."
+BOOLEAN = "Must be a boolean: true or false."
+
+
+def _type_error(field: serializers.Field, value) -> str | None:
+    if value is None or isinstance(field, serializers.ChoiceField):
+        return None  # null: the field's allow_null decides; choices check themselves
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else BOOLEAN
+    if isinstance(field, serializers.IntegerField):
+        return None if isinstance(value, int) and not isinstance(value, bool) else INTEGER
+    if isinstance(field, (serializers.DecimalField, serializers.FloatField)):
+        ok = isinstance(value, (int, float, str)) and not isinstance(value, bool)
+        return None if ok else NUMBER
+    if isinstance(field, serializers.CharField):
+        return None if isinstance(value, str) else TEXT
+    return None
+
+
+class StrictJsonTypesMixin:
+    """Put before `serializers.Serializer` in an input serializer's bases."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and not isinstance(data, (QueryDict, FormParams)):
+            errors = {}
+            for name, field in self.fields.items():
+                if field.read_only or name not in data:
+                    continue
+                message = _type_error(field, data[name])
+                if message:
+                    errors[name] = [message]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
