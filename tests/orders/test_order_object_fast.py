@@ -1,0 +1,72 @@
+"""The order object's fast path (ORDER_OBJECT_READERS) writes exactly what DRF's fields write,
+for every serializer that uses it, on orders with and without each optional value."""
+
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from orders import selectors
+from orders.api.serializers import (
+    OrderDetailSerializer,
+    OrderObjectSerializer,
+    OrderPatchResultSerializer,
+)
+from orders.models import OrderTotal
+from tests.factories.accounts import EmployeeFactory
+from tests.factories.orders import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _orders():
+    bare = OrderFactory(customer=None, location=None, email="", telephone="", notify=None)
+    full = OrderFactory(
+        stage="in-production",
+        notify=True,
+        processed=True,
+        order_date=date(2026, 3, 8),
+        order_time=time(14, 5, 9),
+        total_items=3,
+        order_total=Decimal("123.4500"),
+        comment="Leave at the door",
+        payment="card",
+        invoice_prefix="INV-2026-00",
+        invoice_date=timezone.now(),
+        assignee=EmployeeFactory().user,
+        assignee_updated_at=datetime(2026, 3, 9, 10, 0, tzinfo=timezone.UTC),
+        ip_address="192.168.1.20",
+        user_agent="Mozilla/5.0",
+    )
+    OrderTotal.objects.create(order=full, code="subtotal", title="Sub-total", value=100, priority=1)
+    OrderTotal.objects.create(order=full, code="total", title="Total", value="123.45", priority=9)
+    date_only = OrderFactory(stage="received", order_date=date(2026, 1, 2), order_time=None)
+    return [bare, full, date_only]
+
+
+@pytest.mark.parametrize(
+    "serializer_class", [OrderObjectSerializer, OrderDetailSerializer, OrderPatchResultSerializer]
+)
+def test_fast_path_equals_drf_field_by_field(serializer_class):
+    orders = [selectors.order_get(order_id=order.pk) for order in _orders()]
+
+    class DrfPath(serializer_class):
+        fast = False
+
+    for order in orders:
+        fast = serializer_class(order).data
+        drf = DrfPath(order).data
+        assert list(fast) == list(drf) == serializer_class.Meta.fields
+        for name in drf:
+            assert (name, fast[name], type(fast[name])) == (name, drf[name], type(drf[name]))
+
+
+def test_a_field_without_a_reader_falls_back_to_drf():
+    order = selectors.order_get(order_id=OrderFactory(stage="received").pk)
+
+    class WithNumber(OrderObjectSerializer):
+        class Meta(OrderObjectSerializer.Meta):
+            fields = [*OrderObjectSerializer.Meta.fields, "number"]
+
+    assert WithNumber(order).data["number"] == order.number
