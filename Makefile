@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint format bench clean
+.PHONY: run test install lint format bench bench-api bench-admin clean
 
 $(PY):
 	@python=$$(scripts/find-python) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -39,3 +39,16 @@ clean:
 bench: install
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) bench/import_bench.py --rows $${ROWS:-100000} $(BENCH_ARGS)
+
+## API load benchmark on PostgreSQL (docs/performance.md): builds or reuses a database with
+## 1,000,000 demo orders (BENCH_API_DATABASE_URL, default .../orderdesk_bench_api), gunicorn
+## with production settings and a floor app on loopback, wrk with 16 connections.
+## BENCH_API_ARGS e.g. "--duration 30 --stage-scaling".
+bench-api: install
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) bench/api_bench.py $(BENCH_API_ARGS)
+
+## Admin at scale: order changelist (default, filtered, searched) and change page on the same
+## database; server time and query counts.
+bench-admin: install
+	$(PY) bench/admin_bench.py $(BENCH_ADMIN_ARGS)
