@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from accounts.models import Client, Liaison, User
+from accounts.models import Client, Employee, Liaison, User
 from config.api.errors import InvalidParam, NotFound
 from orders.filters import OrderFilter
 from orders.models import Address, Order, Shipment, ShipmentItem
@@ -24,13 +24,35 @@ def orders_visible() -> QuerySet[Order]:
     return Order.objects.filter(is_deleted=False)
 
 
-def order_list(*, params: Mapping[str, str] | None = None) -> QuerySet[Order]:
+def user_sees_every_order(user: User | None) -> bool:
+    """Staff (admin staff, employees, superusers) and the system (no user) see every
+    client's orders."""
+    if user is None:
+        return True
+    if user.is_superuser or user.is_staff:
+        return True
+    return Employee.objects.filter(user_id=user.pk).exists()
+
+
+def orders_of_callers_clients(queryset: QuerySet[Order], user: User | None) -> QuerySet[Order]:
+    """`queryset` as `user` may see it: everything for staff; for anyone else (a client user
+    or a liaison holding a role such as group uploader) the orders of their own clients only —
+    another client's order answers as if it did not exist."""
+    if user_sees_every_order(user):
+        return queryset
+    return queryset.filter(customer_id__in=customer_client_ids(user=user))
+
+
+def order_list(
+    *, params: Mapping[str, str] | None = None, user: User | None = None
+) -> QuerySet[Order]:
     """Visible orders matching the OrderFilter params, with what the order object needs.
 
     Bad filter values raise invalid-param naming the parameter. Not ordered: the caller
-    (keyset pagination) orders it.
+    (keyset pagination) orders it. With `user`, only the orders that caller may see.
     """
-    filterset = OrderFilter(data=params or {}, queryset=orders_visible())
+    queryset = orders_of_callers_clients(orders_visible(), user)
+    filterset = OrderFilter(data=params or {}, queryset=queryset)
     if not filterset.is_valid():
         errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
         first = next(iter(errors))
@@ -43,10 +65,14 @@ def order_object_queryset(queryset: QuerySet[Order]) -> QuerySet[Order]:
     return queryset.select_related("current_status").prefetch_related("totals")
 
 
-def order_get(*, order_id: int | str, include_deleted: bool = False) -> Order:
-    """One order by id for the integrator API; NotFound (invalid-param, 404) otherwise."""
+def order_get(
+    *, order_id: int | str, include_deleted: bool = False, user: User | None = None
+) -> Order:
+    """One order by id for the integrator API; NotFound (invalid-param, 404) otherwise —
+    also when `user` may not see it (another client's order)."""
     pk = _as_id(order_id)
     queryset = Order.objects.all() if include_deleted else orders_visible()
+    queryset = orders_of_callers_clients(queryset, user)
     order = order_object_queryset(queryset).filter(pk=pk).first() if pk else None
     if order is None:
         raise NotFound("order_id", f"Order {order_id} does not exist.")

@@ -7,8 +7,10 @@ from django.db import connection
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from accounts.models import User
 from config.api.errors import InvalidParam, NotFound
 from orders.models import Order, OrderRequest
+from orders.selectors import customer_client_ids, orders_of_callers_clients, user_sees_every_order
 from stages.models import OrderStage, OrderStatus, Stage
 from stages.services import transition_refusal
 
@@ -16,30 +18,33 @@ from stages.services import transition_refusal
 STUCK_HOURS = (24, 48, 72, 168)
 
 
-def order_get_for_stages(*, order_id: int) -> Order:
-    """The order (not soft-deleted) with its current status; 404 invalid-param otherwise."""
-    order = (
-        Order.objects.select_related("current_status__stage")
-        .filter(pk=order_id, is_deleted=False)
-        .first()
-    )
+def order_get_for_stages(*, order_id: int, user: User | None = None) -> Order:
+    """The order (not soft-deleted) with its current status; 404 invalid-param otherwise, also
+    when `user` may not see it (another client's order)."""
+    queryset = orders_of_callers_clients(Order.objects.filter(is_deleted=False), user)
+    order = queryset.select_related("current_status__stage").filter(pk=order_id).first()
     if order is None:
         raise NotFound("order_id", f"There is no order {order_id}.")
     return order
 
 
-def order_for_stage_post(*, order_id: int) -> Order:
-    """The order a stage is posted for; 400 invalid-param naming `order_id` otherwise."""
-    order = Order.objects.select_related("customer").filter(pk=order_id, is_deleted=False).first()
+def order_for_stage_post(*, order_id: int, user: User | None = None) -> Order:
+    """The order a stage is posted for; 400 invalid-param naming `order_id` otherwise (also
+    another client's order, for a caller who may not see it)."""
+    queryset = orders_of_callers_clients(Order.objects.filter(is_deleted=False), user)
+    order = queryset.select_related("customer").filter(pk=order_id).first()
     if order is None:
         raise InvalidParam("order_id", f"There is no order {order_id}.")
     return order
 
 
-def order_request_for_stage_post(*, order_request_id: int) -> OrderRequest:
-    order_request = (
-        OrderRequest.objects.select_related("client").filter(pk=order_request_id).first()
-    )
+def order_request_for_stage_post(
+    *, order_request_id: int, user: User | None = None
+) -> OrderRequest:
+    queryset = OrderRequest.objects.select_related("client")
+    if not user_sees_every_order(user):
+        queryset = queryset.filter(client_id__in=customer_client_ids(user=user))
+    order_request = queryset.filter(pk=order_request_id).first()
     if order_request is None:
         raise InvalidParam("order_request_id", f"There is no order request {order_request_id}.")
     return order_request

@@ -113,7 +113,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         per_page = _per_page(params.get("per_page"))
         ordering = params.get("ordering") or ORDER_KEYSET.default
         page = ORDER_KEYSET.paginate(
-            selectors.order_list(params=params),
+            selectors.order_list(params=params, user=request.user),
             ordering=ordering,
             cursor=params.get("cursor"),
             per_page=per_page,
@@ -153,6 +153,12 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         draft = params.draft(
             ip_address=_client_ip(request), user_agent=request.headers.get("User-Agent", "")
         )
+        if draft.customer is not None and not selectors.user_sees_every_order(request.user):
+            if draft.customer.pk not in selectors.customer_client_ids(user=request.user):
+                # another client's id reads as one that does not exist
+                raise InvalidParam(
+                    "customer_id", f'Invalid pk "{draft.customer.pk}" - object does not exist.'
+                )
         order = services.order_create(draft=draft, actor=Actor.for_request(request))
         order = selectors.order_get(order_id=order.pk)
         return Response(
@@ -165,7 +171,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         responses={200: OrderDetailSerializer},
     )
     def retrieve(self, request, order_id: str):
-        order = selectors.order_get(order_id=order_id)
+        order = selectors.order_get(order_id=order_id, user=request.user)
         return Response(OrderDetailSerializer(order).data, headers=_etag(order))
 
     @extend_schema(
@@ -182,7 +188,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         params = OrderPatchInputSerializer(data=body_params(request))
         params.is_valid(raise_exception=True)
         # a soft-deleted order is found here so that the service can say why it refuses
-        order = selectors.order_get(order_id=order_id, include_deleted=True)
+        order = selectors.order_get(order_id=order_id, include_deleted=True, user=request.user)
         services.order_update(
             order=order,
             actor=Actor.for_request(request),
@@ -199,7 +205,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         responses={200: OrderDeletedSerializer},
     )
     def destroy(self, request, order_id: str):
-        order = selectors.order_get(order_id=order_id, include_deleted=True)
+        order = selectors.order_get(order_id=order_id, include_deleted=True, user=request.user)
         deleted_id = services.order_hard_delete(
             order=order,
             actor=Actor.for_request(request),

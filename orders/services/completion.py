@@ -38,6 +38,7 @@ from accounts.actors import Actor
 from group_orders.models import Job
 from group_orders.services.jobs import job_enqueue
 from orders.models import JobFlowRule, Order
+from orders.selectors import orders_of_callers_clients
 from orders.services.history import _stamp
 from stages.models import OrderStage, OrderStatus, Stage
 from stages.services import INITIAL_STAGE, stage_get, stage_record, transition_refusal
@@ -167,7 +168,9 @@ def order_completion_request(*, order_number: str, actor: Actor) -> CompletionRe
     if not order_number_plausible(order_number):
         raise CompletionRefused(NOT_FOUND)
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(number=order_number).first()
+        # a caller who may not see the order (another client's) is told it does not exist
+        visible = orders_of_callers_clients(Order.objects.all(), actor.user)
+        order = visible.select_for_update().filter(number=order_number).first()
         if order is None:
             raise CompletionRefused(NOT_FOUND)
         refusal = completion_refusal(order, _current_status(order))

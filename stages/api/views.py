@@ -109,10 +109,12 @@ class OrderStageCreateView(IdempotentPostMixin, APIView):
         data = params.validated_data
         subject: dict[str, Any] = {}
         if data.get("order_id") is not None:
-            subject["order"] = selectors.order_for_stage_post(order_id=data["order_id"])
+            subject["order"] = selectors.order_for_stage_post(
+                order_id=data["order_id"], user=request.user
+            )
         else:
             subject["order_request"] = selectors.order_request_for_stage_post(
-                order_request_id=data["order_request_id"]
+                order_request_id=data["order_request_id"], user=request.user
             )
         order_hash = data.get("order") or {}
         recorded = stage_record(
@@ -162,7 +164,7 @@ class OrderTransitionsView(APIView):
         responses={200: StageTransitionsEnvelopeSerializer},
     )
     def get(self, request, order_id: int):
-        order = selectors.order_get_for_stages(order_id=order_id)
+        order = selectors.order_get_for_stages(order_id=order_id, user=request.user)
         transitions = selectors.order_transitions(order=order)
         return envelope_response(
             StageTransitionsSerializer(transitions).data,
@@ -184,7 +186,7 @@ class OrderStageHistoryView(APIView):
         responses={200: StageTimelineEnvelopeSerializer},
     )
     def get(self, request, order_id: int):
-        order = selectors.order_get_for_stages(order_id=order_id)
+        order = selectors.order_get_for_stages(order_id=order_id, user=request.user)
         rows = selectors.order_stage_history(order=order)
         timeline = {
             "order_id": order.pk,
