@@ -1,0 +1,158 @@
+"""What schemathesis found, pinned: each fix of a gate finding has a test that fails without it
+(the fuzzer is random; these are not)."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories.group_orders import GroupOrderFactory
+from tests.factories.orders import OrderFactory
+from tests.quality.world import Caller, build_world, token_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    with django_db_blocker.unblock():
+        return APIClient().get("/api/schema?format=json").json()
+
+
+def bearer(caller: Caller) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {caller.raw}")
+    return api
+
+
+# ----------------------------------------------------------------------------- the schema
+
+
+def test_routes_with_their_own_error_bodies_document_the_auth_envelopes(schema):
+    for path in ("/orders", "/orders/latest", "/orders/{order_id}"):
+        responses = schema["paths"][path]["get"]["responses"]
+        assert {"401", "403"} <= set(responses), path
+    complete = schema["paths"]["/api/v2/orders/{order_number}/complete"]["post"]["responses"]
+    assert {"401", "403"} <= set(complete)
+
+
+def test_conditional_and_idempotent_operations_document_their_answers(schema):
+    assert "412" in schema["paths"]["/api/orders/{order_id}"]["patch"]["responses"]
+    assert "412" in schema["paths"]["/api/v3/group_orders/{public_id}"]["patch"]["responses"]
+    create = schema["paths"]["/api/orders"]["post"]["responses"]
+    assert {"409", "422"} <= set(create)
+    assert "412" not in create
+
+
+def test_optional_query_parameters_may_be_sent_empty(schema):
+    for parameter in schema["paths"]["/api/orders"]["get"]["parameters"]:
+        assert parameter.get("allowEmptyValue") is True, parameter["name"]
+
+
+def test_the_order_list_is_a_page_object_and_null_dates_are_documented(schema):
+    ok = schema["paths"]["/api/orders"]["get"]["responses"]["200"]["content"]
+    assert ok["application/json"]["schema"] == {"$ref": "#/components/schemas/OrderList"}
+    detail = schema["components"]["schemas"]["OrderDetail"]["properties"]
+    for name in ("invoice_date", "assignee_updated_at", "order_date", "order_time", "status_id"):
+        assert detail[name].get("nullable") is True, name
+    processed = next(
+        p for p in schema["paths"]["/api/orders"]["get"]["parameters"] if p["name"] == "processed"
+    )
+    assert processed["schema"]["type"] == "string"
+
+
+def test_a_group_order_requires_only_the_fields_of_every_view(schema):
+    component = schema["components"]["schemas"]["GroupOrder"]
+    assert component["required"] == ["_id", "status"]
+    assert {"file", "job", "encoding", "timings"} <= set(component["properties"])
+
+
+def test_downloads_document_their_file_types(schema):
+    ok = schema["paths"]["/api/v3/group_orders/{public_id}/files/{kind}"]["get"]["responses"]
+    assert set(ok["200"]["content"]) == {
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+
+
+def test_log_out_documents_null_data_and_session(schema):
+    ref = schema["paths"]["/api/v1/sessions/current"]["delete"]["responses"]["200"]["content"]
+    name = ref["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = schema["components"]["schemas"][name]["properties"]
+    assert properties["session"].get("nullable") is True
+
+
+# ----------------------------------------------------------------------------- behaviour
+
+
+@pytest.fixture
+def world():
+    return build_world(group_orders=False)
+
+
+def test_group_order_filters_refuse_what_is_not_an_id_or_a_boolean(world):
+    api = bearer(world.staff)
+    for query in ({"uploader": "0.5"}, {"client": "1e3"}, {"has_rejections": "-58800"}):
+        response = api.get("/api/v3/group_orders", query)
+        assert response.status_code == 400, query
+        assert list(response.json()["errors"]) == list(query)
+    assert api.get("/api/v3/group_orders", {"has_rejections": "true"}).status_code == 200
+
+
+def test_an_empty_signature_is_no_link(world):
+    group_order = GroupOrderFactory()
+    response = APIClient().get(
+        f"/api/v3/group_orders/{group_order.public_id}/files/file?signature="
+    )
+    assert response.status_code == 401
+    assert response.json()["status"] == "invalid-token"
+
+
+def test_a_download_is_typed_by_its_content_not_its_name(world):
+    group_order = GroupOrderFactory(original_filename="orders.txt")
+    response = bearer(world.staff).get(f"/api/v3/group_orders/{group_order.public_id}/files/file")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+
+
+def test_an_unknown_session_view_is_refused_and_blank_is_not_given(world):
+    from accounts.models import ApiToken
+
+    raw = token_for(world.staff.user, kind=ApiToken.Kind.SESSION)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = api.get("/api/v1/sessions/current", {"session_view": "huge"})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["session_view"]
+    assert api.get("/api/v1/sessions/current", {"session_view": ""}).status_code == 200
+    response = APIClient().post(
+        "/api/v1/sessions",
+        {"email": "x@example.com", "password": "x", "session_view": "huge"},
+        format="json",
+    )
+    assert list(response.json()["errors"]) == ["session_view"]
+
+
+def test_json_bodies_keep_their_types_and_forms_their_text(world):
+    from accounts.models import ApiToken
+    from tests.factories import UserFactory
+    from tests.factories.accounts import PASSWORD
+
+    newcomer = UserFactory()
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_for(newcomer, kind=ApiToken.Kind.SESSION)}")
+    response = api.post(
+        "/api/v1/users/client_register", {"billing_postal_code": 94612}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"billing_postal_code": ["Must be a string."]}
+    order = OrderFactory(stage="received")
+    response = bearer(world.staff).patch(
+        f"/api/orders/{order.pk}", {"first_name": 7}, format="json"
+    )
+    assert response.json()["errors"] == {"first_name": ["Must be a string."]}
+    # a form post carries text only: `true` and digits stay fine there
+    response = APIClient().post(
+        "/api/v1/sessions",
+        {"email": newcomer.email, "password": PASSWORD, "remember_me": "true"},
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["data"]["remember_me"] is True
