@@ -15,3 +15,7 @@ max_requests_jitter = 500
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The path without its query string: the Plano endpoints accept `token` there and signed
+# download links carry a `signature`, neither of which belongs in a log. No referrer either
+# (it may hold such a URL). The request id ties a line to the application's log lines.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s" %({x-request-id}o)s'
