@@ -23,7 +23,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from pathlib import Path
@@ -96,31 +96,224 @@ class _StreamReader(io.RawIOBase):
 # --------------------------------------------------------------------------- XLSX reading
 
 
+# A first sheet bigger than this (unzipped) is read by the streaming reader, not calamine.
+STREAM_SHEETS_ABOVE_BYTES = 16 * 1024 * 1024
+
+
 def xlsx_rows(
-    source: Any, *, progress: dict[str, int] | None = None
+    source: Any,
+    *,
+    progress: dict[str, int] | None = None,
+    stream_above: int = STREAM_SHEETS_ABOVE_BYTES,
 ) -> Iterator[tuple[int, list[Any]]]:
-    """(row number as in Excel, cells) of the first worksheet, read with python-calamine.
+    """(row number as in Excel, cells) of the first worksheet.
 
     Cells come typed: str, int, float, bool, date, datetime, time, timedelta; "" when empty.
-    calamine holds the sheet's cells in memory: the upload check caps the unzipped size.
+    python-calamine reads small sheets (fast; it holds the sheet's cells in memory, about
+    1.5 KB a row); a sheet larger than `stream_above` bytes unzipped is read by
+    `xlsx_rows_streaming`, whose memory does not grow with the rows.
     `progress`, when given, gets "total" = the sheet's rows and "done" = rows read.
     """
+    source.seek(0)
+    with zipfile.ZipFile(source) as archive:
+        sheet_path = _first_sheet_path(archive)
+        size = archive.getinfo(sheet_path).file_size if sheet_path in archive.namelist() else 0
+    source.seek(0)
+    if size > stream_above:
+        yield from xlsx_rows_streaming(source, progress=progress)
+        return
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_object(source)
     try:
-        sheet = workbook.get_sheet_by_index(0)
-        start_row = (sheet.start or (0, 0))[0]
-        start_col = (sheet.start or (0, 0))[1]
-        pad = [""] * start_col
-        if progress is not None:
-            progress["total"] = sheet.height or 1
-        for offset, cells in enumerate(sheet.iter_rows()):
-            if progress is not None:
-                progress["done"] = offset + 1
-            yield start_row + offset + 1, pad + cells if pad else cells
+        # absolute rows and columns from A1 (iter_rows() skips leading columns, not rows)
+        rows = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
     finally:
         workbook.close()
+    if progress is not None:
+        progress["total"] = len(rows) or 1
+    for index, cells in enumerate(rows):
+        if progress is not None:
+            progress["done"] = index + 1
+        yield index + 1, cells
+
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_BUILTIN_DATE_FORMATS = {14, 15, 16, 17, 22, 27, 30, 36, 45, 46, 47, 50, 57}
+_BUILTIN_TIME_FORMATS = {18, 19, 20, 21, 45, 46, 47}
+_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+_XML_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_INT = re.compile(r"-?\d+")
+
+
+def _first_sheet_path(archive: zipfile.ZipFile) -> str:
+    from xml.etree import ElementTree
+
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    sheet = workbook.find(f"{_MAIN_NS}sheets/{_MAIN_NS}sheet")
+    if sheet is None:
+        return "xl/worksheets/sheet1.xml"
+    rel_id = sheet.get(f"{_REL_NS}id")
+    try:
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        return "xl/worksheets/sheet1.xml"
+    for rel in rels.iter(f"{_PKG_REL_NS}Relationship"):
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return "xl/worksheets/sheet1.xml"
+
+
+def _unescape(text: str) -> str:
+    if "_x" not in text:
+        return text
+    return _XML_ESCAPED.sub(lambda match: chr(int(match.group(1), 16)), text)
+
+
+def _text_of(element) -> str:
+    """The text of a string item: <t>, or the <t> of its rich-text runs (not phonetics)."""
+    direct = element.find(f"{_MAIN_NS}t")
+    if direct is not None:
+        return _unescape(direct.text or "")
+    return _unescape(
+        "".join(run.findtext(f"{_MAIN_NS}t") or "" for run in element.iter(f"{_MAIN_NS}r"))
+    )
+
+
+def _date_styles(archive: zipfile.ZipFile) -> dict[int, str]:
+    """Cell style index → "date", "time" or "datetime", for styles showing dates/times."""
+    from xml.etree import ElementTree
+
+    try:
+        styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
+    except KeyError:
+        return {}
+    custom = {
+        int(fmt.get("numFmtId")): fmt.get("formatCode", "")
+        for fmt in styles.iter(f"{_MAIN_NS}numFmt")
+    }
+    kinds: dict[int, str] = {}
+    xfs = styles.find(f"{_MAIN_NS}cellXfs")
+    for index, xf in enumerate(xfs if xfs is not None else []):
+        fmt_id = int(xf.get("numFmtId", "0"))
+        if fmt_id in custom:
+            code = re.sub(r'"[^"]*"|\[[^\]]*\]|\\.', "", custom[fmt_id]).lower()
+            has_date = any(char in code for char in "dy") or ("m" in code and "h" not in code)
+            has_time = any(char in code for char in "hs")
+            if has_date or has_time:
+                kinds[index] = (
+                    "datetime" if has_date and has_time else "date" if has_date else "time"
+                )
+        elif fmt_id in _BUILTIN_TIME_FORMATS and fmt_id not in (22,):
+            kinds[index] = "time"
+        elif fmt_id == 22:
+            kinds[index] = "datetime"
+        elif fmt_id in _BUILTIN_DATE_FORMATS:
+            kinds[index] = "date"
+    return kinds
+
+
+def _excel_date(serial: float, kind: str, epoch: date) -> Any:
+    days = int(serial)
+    seconds = round((serial - days) * 86400)
+    if kind == "time":
+        seconds = round(serial * 86400) % 86400
+        return dtime(seconds // 3600, seconds % 3600 // 60, seconds % 60)
+    day = date.fromordinal(epoch.toordinal() + days)
+    if kind == "date":
+        return day
+    return datetime(day.year, day.month, day.day) + timedelta(seconds=seconds)  # noqa: DTZ001
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+def xlsx_rows_streaming(
+    source: Any, *, progress: dict[str, int] | None = None
+) -> Iterator[tuple[int, list[Any]]]:
+    """The first worksheet read with `xml.etree.iterparse`, one row at a time.
+
+    The same cells as calamine gives; memory holds the shared-strings table (bounded by the
+    unzipped size the upload check allows) and one row.
+    """
+    from xml.etree import ElementTree
+
+    source.seek(0)
+    archive = zipfile.ZipFile(source)
+    try:
+        sheet_path = _first_sheet_path(archive)
+        workbook = archive.read("xl/workbook.xml")
+        epoch = date(1904, 1, 1) if b'date1904="1"' in workbook else _EXCEL_EPOCH
+        shared: list[str] = []
+        if "xl/sharedStrings.xml" in archive.namelist():
+            with archive.open("xl/sharedStrings.xml") as stream:
+                for _, element in ElementTree.iterparse(stream):
+                    if element.tag == f"{_MAIN_NS}si":
+                        shared.append(_text_of(element))
+                        element.clear()
+        styles = _date_styles(archive)
+        width = 0
+        with archive.open(sheet_path) as stream:
+            events = ElementTree.iterparse(stream, events=("start", "end"))
+            _, root = next(events)
+            sequence = 0
+            for event, element in events:
+                if event == "start":
+                    if element.tag == f"{_MAIN_NS}dimension" and progress is not None:
+                        last = element.get("ref", "").split(":")[-1]
+                        match = _CELL_REF.fullmatch(last)
+                        progress["total"] = int(match.group(2)) if match else 1
+                    continue
+                if element.tag != f"{_MAIN_NS}row":
+                    continue
+                sequence = int(element.get("r") or sequence + 1)
+                cells: list[Any] = []
+                for column, cell in enumerate(element.iter(f"{_MAIN_NS}c")):
+                    ref = cell.get("r")
+                    if ref:
+                        match = _CELL_REF.fullmatch(ref)
+                        column = _column_index(match.group(1)) if match else len(cells)
+                    if column >= len(cells):
+                        cells.extend([""] * (column + 1 - len(cells)))
+                    cells[column] = _cell_value(cell, shared, styles, epoch)
+                width = max(width, len(cells))
+                if len(cells) < width:
+                    cells.extend([""] * (width - len(cells)))
+                if progress is not None:
+                    progress["done"] = sequence
+                yield sequence, cells
+                element.clear()
+                root.clear()
+    finally:
+        archive.close()
+
+
+def _cell_value(cell, shared: list[str], styles: dict[int, str], epoch: date) -> Any:
+    kind = cell.get("t", "n")
+    if kind == "inlineStr":
+        inline = cell.find(f"{_MAIN_NS}is")
+        return _text_of(inline) if inline is not None else ""
+    value = cell.findtext(f"{_MAIN_NS}v")
+    if value is None:
+        return ""
+    if kind == "s":
+        return shared[int(value)]
+    if kind == "b":
+        return value == "1"
+    if kind in ("str", "e"):
+        return _unescape(value)
+    style = styles.get(int(cell.get("s", "0")))
+    number = int(value) if _INT.fullmatch(value) else float(value)
+    if style:
+        return _excel_date(float(number), style, epoch)
+    return number
 
 
 def is_blank(cells: list[Any]) -> bool:

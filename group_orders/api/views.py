@@ -15,7 +15,7 @@ from accounts.actors import Actor
 from accounts.models import Client
 from accounts.selectors import session_payload
 from config.api.conditional import IF_MATCH_PARAMETER, etag_of, expected_version
-from config.api.envelope import envelope_response
+from config.api.envelope import ErrorEnvelopeSerializer, envelope_response
 from config.api.errors import EmailFailed, InvalidParam, MissingParam, NotFound
 from config.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotentPostMixin
 from config.api.params import CONTROL_PARAMS, body_params
@@ -138,7 +138,14 @@ class GroupOrderListView(IdempotentPostMixin, APIView):
         summary="Upload a CSV or XLSX file of orders; the import runs in the background",
         request={"multipart/form-data": GroupOrderUploadInputSerializer},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
-        responses={201: GroupOrderEnvelopeSerializer},
+        responses={
+            201: GroupOrderEnvelopeSerializer,
+            503: OpenApiResponse(
+                ErrorEnvelopeSerializer,
+                description="storage-unavailable: the file storage refused the file (full or "
+                "read-only); nothing was created",
+            ),
+        },
     )
     def post(self, request):
         raw = body_params(request, required=False)

@@ -1,5 +1,6 @@
 """Every write to a group order itself: submit an upload, a processor's update, re-run."""
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -13,13 +14,14 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import Client, Employee, Liaison
 from config.api.conditional import check_version
-from config.api.errors import InvalidParam, PermissionDenied
+from config.api.errors import InvalidParam, PermissionDenied, StorageUnavailable
 from group_orders.models import GroupOrder, Job
 from group_orders.services.imports import batch_size_setting
 from group_orders.services.jobs import job_enqueue
 from group_orders.services.uploads import CheckedFile, upload_check
 
 IMPORT_JOB = "group_orders.import"
+logger = logging.getLogger(__name__)
 COUNT_FIELDS = ("total_orders", "successful_orders", "rejected_orders")
 URL_FIELDS = {
     "normalized_csv": "normalized_csv_url",
@@ -87,7 +89,18 @@ def group_order_submit(
         batch_size=batch_size_setting(),
     )
     file.seek(0)
-    group_order.file.save(f"{public_id}.{checked.extension}", File(file), save=False)
+    stored_name = f"{public_id}.{checked.extension}"
+    try:
+        group_order.file.save(stored_name, File(file), save=False)
+    except OSError as exc:  # full, read-only, unreachable: say so, leave nothing behind
+        logger.exception("group order upload: the storage refused %s", stored_name)
+        partial = group_order.file.field.generate_filename(group_order, stored_name)
+        try:
+            if group_order.file.storage.exists(partial):
+                group_order.file.storage.delete(partial)
+        except OSError:
+            pass
+        raise StorageUnavailable() from exc
     try:
         with transaction.atomic():
             _stamp(group_order, actor, "Uploaded")

@@ -38,7 +38,7 @@ from group_orders.services.jobs import JobContext, LeaseLost, PermanentJobError
 from group_orders.services.notifications import group_order_completed_notify
 from group_orders.services.reports import ReportWriterProcess
 from group_orders.services.rows import Catalogue, RowNormaliser, values_for_report
-from group_orders.services.uploads import max_upload_bytes, setting
+from group_orders.services.uploads import max_upload_bytes, setting, xlsx_stream_above
 from group_orders.spreadsheets import csv_rows, is_blank, xlsx_rows
 from orders.models import Order
 from orders.services import OrderDraft, orders_create_bulk
@@ -86,7 +86,9 @@ class FileReader:
             raise PermanentJobError("The uploaded file is no longer in the storage.") from None
         try:
             if group_order.file_format == "xlsx":
-                records = xlsx_rows(stream, progress=self.progress)
+                records = xlsx_rows(
+                    stream, progress=self.progress, stream_above=xlsx_stream_above()
+                )
             else:
                 self.progress["total"] = group_order.file_size or 1
                 records = csv_rows(
@@ -586,7 +588,7 @@ def group_order_dry_run(*, file, checked, examples: int = 20) -> DryRunReport:
     assert isinstance(checked, CheckedFile)
     file.seek(0)
     if checked.format == "xlsx":
-        records = xlsx_rows(file)
+        records = xlsx_rows(file, stream_above=xlsx_stream_above())
     else:
         records = csv_rows(
             file,

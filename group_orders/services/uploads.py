@@ -16,7 +16,7 @@ from django.conf import settings
 
 from config.api.errors import InvalidParam
 from group_orders.services.columns import HeaderMatch, header_check, header_match
-from group_orders.spreadsheets import csv_rows, is_blank, xlsx_rows
+from group_orders.spreadsheets import STREAM_SHEETS_ABOVE_BYTES, csv_rows, is_blank, xlsx_rows
 
 MB = 1024 * 1024
 # Overridable in settings (ORDERDESK_GROUP_ORDER_*); see docs/group_orders.md.
@@ -45,6 +45,11 @@ def setting(name: str, default: Any) -> Any:
 
 def max_upload_bytes() -> int:
     return setting("MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
+
+
+def xlsx_stream_above() -> int:
+    """Sheets bigger than this (unzipped) are read row by row instead of by calamine."""
+    return setting("XLSX_STREAM_ABOVE_BYTES", STREAM_SHEETS_ABOVE_BYTES)
 
 
 @dataclass(frozen=True)
@@ -271,7 +276,7 @@ def _check_xlsx(file: BinaryIO, size: int) -> CheckedFile:
     file.seek(0)
     header: list[Any] | None = None
     has_data = False
-    rows = xlsx_rows(file)
+    rows = xlsx_rows(file, stream_above=xlsx_stream_above())
     try:
         for _, cells in rows:
             if is_blank(cells):

@@ -199,6 +199,20 @@ def test_xlsx_import_with_typed_cells(run_import):
     assert rejected[1][2] == 1003  # the original number cell stays a number
 
 
+def test_a_large_workbook_is_read_row_by_row_with_the_same_result(run_import, settings):
+    settings.ORDERDESK_GROUP_ORDER_XLSX_STREAM_ABOVE_BYTES = 0  # stream every sheet
+    group_order = run_import(fixture_file("orders.xlsx"), filename="orders.xlsx")
+    assert (group_order.successful_orders, group_order.rejected_orders) == (2, 1)
+    xena = Order.objects.get(external_id="X-1")
+    assert xena.telephone == "+16045550121" and xena.order_total == Decimal("129.5")
+    assert xena.order_date == date(2026, 3, 1) and xena.delivery_rush is True
+    assert reasons(group_order) == {4: ["due_date: 2001-01-01 is in the past."]}
+    again = run_import(
+        io.BytesIO(group_order.rejected_orders_xlsx.open("rb").read()), filename="again.xlsx"
+    )
+    assert (again.total_orders, again.rejected_orders) == (1, 1)
+
+
 @pytest.mark.parametrize(
     ("name", "expected"),
     [

@@ -92,3 +92,63 @@ def test_memory_does_not_hold_rows(tmp_path):
     writer.close()
     rows = CalamineWorkbook.from_path(str(tmp_path / "many.xlsx")).get_sheet_by_index(0)
     assert rows.height == 5000
+
+
+def _both_readers(path):
+    from group_orders.spreadsheets import xlsx_rows, xlsx_rows_streaming
+
+    with open(path, "rb") as handle:
+        by_calamine = list(xlsx_rows(handle, stream_above=10**12))
+    with open(path, "rb") as handle:
+        streamed = list(xlsx_rows_streaming(handle))
+    return by_calamine, streamed
+
+
+def _trimmed(rows):
+    out = []
+    for number, cells in rows:
+        cells = list(cells)
+        while cells and cells[-1] == "":
+            cells.pop()
+        if cells:
+            out.append((number, cells))
+    return out
+
+
+def test_the_streaming_reader_reads_what_calamine_reads(tmp_path):
+    import xlsxwriter
+
+    from tests.factories.group_orders import FIXTURES
+
+    # xlsxwriter: shared strings, dates, numbers, booleans, blank cells, an offset start
+    path = tmp_path / "typed.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    day = workbook.add_format({"num_format": "dd/mm/yyyy"})
+    clock = workbook.add_format({"num_format": "hh:mm"})
+    stamp = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    sheet.write_row(1, 1, ["first_name", "email", "due", "at", "when", "n", "ok"])
+    sheet.write_row(2, 1, ["Ada & <Co>", "a@example.com"])
+    sheet.write_datetime(2, 3, datetime(2026, 3, 1), day)  # noqa: DTZ001
+    sheet.write_datetime(2, 4, datetime(1900, 1, 1, 9, 30), clock)  # noqa: DTZ001
+    sheet.write_datetime(2, 5, datetime(2026, 3, 1, 8, 15, 30), stamp)  # noqa: DTZ001
+    sheet.write_number(2, 6, 12.5)
+    sheet.write_boolean(2, 7, False)
+    sheet.write_row(4, 1, ["Grace", "", "", "", "", 7, True])
+    workbook.close()
+
+    for workbook_path in (path, FIXTURES / "orders.xlsx"):
+        by_calamine, streamed = _both_readers(workbook_path)
+        assert _trimmed(streamed) == _trimmed(by_calamine), workbook_path
+
+
+def test_the_streaming_reader_reads_our_own_reports(tmp_path):
+    path = tmp_path / "ours.xlsx"
+    writer = XlsxStreamWriter(path)
+    writer.write_row(["rejected_reason", "source_row", "first_name"], bold=True)
+    writer.write_row(["why", 3, '=HYPERLINK("x")', "", "extra"])
+    writer.write_row(["literal _x0041_", 4, date(2026, 1, 2)])
+    writer.close()
+    by_calamine, streamed = _both_readers(path)
+    assert _trimmed(streamed) == _trimmed(by_calamine)
+    assert streamed[1][1] == ["why", 3, '=HYPERLINK("x")', "", "extra"]
