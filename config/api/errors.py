@@ -117,6 +117,18 @@ class EmailFailed(ApiError):
     default_message = "The e-mail could not be sent. The team has been notified."
 
 
+class StorageUnavailable(ApiError):
+    """The file storage refused a write (full, read-only, unreachable): not a bug, and nothing
+    was created; the caller may retry later."""
+
+    slug = "storage-unavailable"
+    http_status = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_message = (
+        "The file storage cannot take the file now (it is full or read-only); nothing was "
+        "created. Please try again later."
+    )
+
+
 class Conflict(ApiError):
     slug = "conflict"
     http_status = status.HTTP_409_CONFLICT
