@@ -350,3 +350,17 @@ def test_the_schema_documents_the_group_order_endpoints(api):
     names = {p["name"] for p in detail["get"]["parameters"]}
     assert {"view", "session_view", "application"} <= names
     assert "/api/v3/group_orders/{public_id}/files/{kind}" in paths
+
+
+def test_an_upload_retried_with_the_same_idempotency_key_creates_one_group_order(staff_api):
+    catalogue()
+    first = staff_api.post(
+        URL, {"file": upload()}, format="multipart", HTTP_IDEMPOTENCY_KEY="upload-1"
+    )
+    again = staff_api.post(
+        URL, {"file": upload()}, format="multipart", HTTP_IDEMPOTENCY_KEY="upload-1"
+    )
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["data"]["_id"] == first.json()["data"]["_id"]
+    assert GroupOrder.objects.count() == 1 and Job.objects.count() == 1
