@@ -96,7 +96,7 @@ def _order_object(row: dict, totals: list[dict], *, detail: bool = False) -> dic
             "assignee_id": row["assignee_id"],
             "assignee_group_id": row["assignee_group_id"],
             "assignee_updated_at": _utc(row["assignee_updated_at"]),
-            "ip_address": row["ip_address"],
+            "ip_address": None if row["ip_address"] is None else str(row["ip_address"]),
             "hash": row["hash"],
             "user_agent": row["user_agent"],
             "date_added": _local(row["date_added"]),
@@ -257,9 +257,10 @@ def stage_create(payload: dict) -> tuple[int, dict]:
                     return 404, {"status": "invalid-param", "message": "No such order."}
                 cursor.execute(sql["status"], [order_id])
                 status = _rows(cursor)[0]
-                cursor.execute(sql["allowed"], [status["stage_id"], stage["id"]])
-                if not cursor.fetchall():
-                    return 400, {"status": "invalid-param", "message": "Transition refused."}
+                if status["stage_id"] != stage["id"]:  # staying is no transition
+                    cursor.execute(sql["allowed"], [status["stage_id"], stage["id"]])
+                    if not cursor.fetchall():
+                        return 400, {"status": "invalid-param", "message": "Transition refused."}
                 cursor.execute(sql["previous"], [order_id, now])
                 previous = cursor.fetchone()
                 cursor.execute(

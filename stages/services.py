@@ -100,16 +100,30 @@ def transition_refusal(
 
 
 def _lock_subject(order: Order | None, order_request: OrderRequest | None):
-    """Lock the order (or order request) row: stage_record calls for it run one at a time."""
+    """Lock the order (or order request) row: stage_record calls for it run one at a time.
+
+    Returns (subject filter, the locked order or None). The order is read whole with its
+    service type in the same statement that locks it: the status row mirrors it.
+    """
     if (order is None) == (order_request is None):
         raise InvalidParam("order_id", "Give exactly one of order_id and order_request_id.")
     if order is not None:
-        if not Order.objects.select_for_update().filter(pk=order.pk).exists():
+        locked = _order_locked(order.pk)
+        if locked is None:
             raise InvalidParam("order_id", f"Order {order.pk} does not exist.")
-        return {"order": order}
+        return {"order": order}, locked
     if not OrderRequest.objects.select_for_update().filter(pk=order_request.pk).exists():
         raise InvalidParam("order_request_id", f"Order request {order_request.pk} does not exist.")
-    return {"order_request": order_request}
+    return {"order_request": order_request}, None
+
+
+def _order_locked(pk: int) -> Order | None:
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("service_type")
+        .filter(pk=pk)
+        .first()
+    )
 
 
 def _user_name(user: User) -> str:
@@ -178,7 +192,14 @@ def order_details_apply(
     """
     _check_order_details(details)
     pk = order.pk if isinstance(order, Order) else order
-    locked = Order.objects.select_for_update(of=("self",)).select_related("service_type").get(pk=pk)
+    locked = _order_locked(pk)
+    if locked is None:
+        raise Order.DoesNotExist(f"Order {pk} does not exist.")
+    return locked, _order_details_write(locked=locked, actor=actor, details=details)
+
+
+def _order_details_write(*, locked: Order, actor: Actor, details: Mapping[str, Any]) -> list[str]:
+    """order_details_apply on an order the caller has locked (and read) already."""
     values: dict[str, Any] = {}
     for key, value in details.items():
         name = _ORDER_FIELD_NAMES.get(key, key)
@@ -195,7 +216,7 @@ def order_details_apply(
         values[name] = value
     changed = [name for name, value in values.items() if getattr(locked, name) != value]
     if not changed:
-        return locked, []
+        return []
     if "external_id" in changed and values["external_id"] is not None:
         taken = Order.objects.filter(external_id=values["external_id"]).exclude(pk=locked.pk)
         if taken.exists():
@@ -209,7 +230,7 @@ def order_details_apply(
             locked.save(update_fields=[*changed, "date_modified"])
     except IntegrityError:
         raise InvalidParam("order.external_id", "Another order has this external_id.") from None
-    return locked, changed
+    return changed
 
 
 @transaction.atomic
@@ -252,7 +273,7 @@ def stage_record(
     an order request it sets the status row only. When the status does not move it is kept
     in the history row's payload only. Any invalid-param rolls everything back.
     """
-    subject = _lock_subject(order, order_request)
+    subject, locked = _lock_subject(order, order_request)
     if isinstance(stage, str):
         stage = stage_get(stage)
     if order_details:
@@ -317,7 +338,7 @@ def stage_record(
     status.updated_by = updated_by or status.updated_by
     status.updated_by_id = updated_by_id or status.updated_by_id
     if order is not None:
-        locked, _ = order_details_apply(order=order, actor=actor, details=order_details or {})
+        _order_details_write(locked=locked, actor=actor, details=order_details or {})
         _mirror_order(status, locked)
     elif order_details:
         for key, value in order_details.items():
