@@ -16,7 +16,7 @@ from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.actors import Actor
 from accounts.models import User
+from config.api.conditional import PreconditionFailed
 from config.api.errors import ApiError
 from group_orders.models import Job
 from orders import services
@@ -479,7 +480,13 @@ def export_orders_xlsx(modeladmin, request, queryset):
 
 
 class OrderAdminForm(forms.ModelForm):
-    """Runs the services' checks in clean(), so a refusal shows next to the field."""
+    """Runs the services' checks in clean(), so a refusal shows next to the field.
+
+    `loaded_version` carries the version the page was opened at: a save on top of someone
+    else's newer save is refused instead of silently overwriting it.
+    """
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Order
@@ -517,8 +524,18 @@ class OrderAdminForm(forms.ModelForm):
             "cancel_note",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["loaded_version"].initial = self.instance.version
+
     def clean(self):
         cleaned = super().clean()
+        loaded = cleaned.get("loaded_version")
+        if self.instance.pk is not None and loaded is not None:
+            current = Order.objects.filter(pk=self.instance.pk).values_list("version", flat=True)
+            if current and current[0] != loaded:
+                raise ValidationError(STALE_ORDER_MESSAGE)
         try:
             if self.instance.pk is None:
                 services.order_draft_check(draft_from_form(cleaned))
@@ -534,6 +551,12 @@ class OrderAdminForm(forms.ModelForm):
                 or error.message
             ) from None
         return cleaned
+
+
+STALE_ORDER_MESSAGE = (
+    "Someone else saved this order after you opened it. Your changes were not saved: "
+    "reload the page to see theirs, then apply yours again."
+)
 
 
 def _form_field(param: str) -> str:
@@ -844,7 +867,10 @@ class OrderAdmin(SimpleHistoryAdmin, LargeTableAdmin):
         actor = _actor(request)
         if change:
             saved = services.order_update(
-                order=obj.pk, actor=actor, changes=changes_from_form(form)
+                order=obj.pk,
+                actor=actor,
+                changes=changes_from_form(form),
+                expected_version=form.cleaned_data.get("loaded_version"),
             )
         else:
             saved = services.order_create(draft=draft_from_form(form.cleaned_data), actor=actor)
@@ -860,6 +886,14 @@ class OrderAdmin(SimpleHistoryAdmin, LargeTableAdmin):
             services.order_part_delete(part=part, actor=actor)
         for part in parts:
             services.order_part_save(part=part, actor=actor)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except PreconditionFailed:
+            # someone saved between this form's checks and its save: nothing was written
+            self.message_user(request, STALE_ORDER_MESSAGE, messages.ERROR)
+            return HttpResponseRedirect(request.path)
 
     def get_deleted_objects(self, objs, request):
         # the order's lines, totals, shipments and stage history go with it: deleting needs

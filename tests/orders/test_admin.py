@@ -9,7 +9,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
-from orders.admin import EstimatedCountPaginator, estimated_count
+from accounts.actors import Actor
+from orders import services
+from orders.admin import EstimatedCountPaginator, OrderAdminForm, estimated_count
 from orders.models import (
     Address,
     Location,
@@ -282,3 +284,36 @@ def test_date_hierarchy_offers_calendar_periods_without_a_scan(admin_client):
         changelist, {"date_added__year": "2025", "date_added__month": "2", "date_added__day": "7"}
     )
     assert [o.date_added.day for o in one_day.context["cl"].result_list] == [7]
+
+
+def test_a_save_on_top_of_someone_elses_save_is_refused(admin_client, admin_user):
+    order = OrderFactory(stage="received", first_name="Ann")
+    mine = admin_form_data(admin_client.get(url(Order, "change", order.pk)), first_name="Mine")
+    services.order_update(order=order.pk, actor=Actor.system("colleague"), changes={"notes": "x"})
+    response = admin_client.post(url(Order, "change", order.pk), mine)
+    assert response.status_code == 200
+    assert "Someone else saved this order" in response.content.decode()
+    order.refresh_from_db()
+    assert order.first_name == "Ann" and order.notes == "x"
+    fresh = admin_form_data(admin_client.get(url(Order, "change", order.pk)), first_name="Mine")
+    assert admin_client.post(url(Order, "change", order.pk), fresh).status_code == 302
+    order.refresh_from_db()
+    assert order.first_name == "Mine" and order.notes == "x"
+
+
+def test_a_save_racing_past_the_form_check_is_refused_by_the_service(admin_client, monkeypatch):
+
+    order = OrderFactory(stage="received", first_name="Ann")
+    mine = admin_form_data(admin_client.get(url(Order, "change", order.pk)), first_name="Mine")
+    original_clean = OrderAdminForm.clean
+
+    def clean_then_someone_saves(form):
+        cleaned = original_clean(form)
+        Order.objects.filter(pk=order.pk).update(version=form.instance.version + 5)
+        return cleaned
+
+    monkeypatch.setattr(OrderAdminForm, "clean", clean_then_someone_saves)
+    response = admin_client.post(url(Order, "change", order.pk), mine, follow=True)
+    assert "Someone else saved this order" in response.content.decode()
+    order.refresh_from_db()
+    assert order.first_name == "Ann"
