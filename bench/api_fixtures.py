@@ -155,8 +155,6 @@ def main(out: Path) -> None:
         '"stages_stage"."is_active" FROM "stages_stage" WHERE ("stages_stage"."is_active" AND '
         '"stages_stage"."slug" = %s) ORDER BY "stages_stage"."position" ASC, '
         '"stages_stage"."id" ASC LIMIT 1',
-        "lock": 'SELECT 1 AS "a" FROM "orders_order" WHERE "orders_order"."id" = %s LIMIT 1 '
-        "FOR UPDATE",
         "status": _param_template(status_sql, '"order_statuses"."order_id"', marker_stage_order),
         "allowed": 'SELECT 1 AS "a" FROM "stages_stage" INNER JOIN "stages_stage_allowed_next" '
         'ON ("stages_stage"."id" = "stages_stage_allowed_next"."to_stage_id") WHERE '

@@ -14,6 +14,7 @@ Run behind the same gunicorn settings as the platform:
 import atexit
 import json
 import os
+import threading
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from urllib.parse import parse_qs
@@ -24,15 +25,27 @@ from psycopg_pool import ConnectionPool
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
-with open(os.environ["BENCH_FLOOR_SQL"], encoding="utf-8") as fixtures:
-    SQL: dict = json.load(fixtures)["sql"]
-POOL = ConnectionPool(
-    os.environ["DATABASE_URL"],
-    min_size=int(os.environ.get("DB_POOL_MIN_SIZE", 2)),
-    max_size=int(os.environ.get("DB_POOL_MAX_SIZE", 10)),
-    open=True,
-)
-atexit.register(POOL.close)
+_LOCK = threading.Lock()
+_RUNTIME: dict = {}
+
+
+def _runtime() -> tuple[dict, ConnectionPool]:
+    """The captured SQL and the connection pool, made on the first request (so that the
+    module imports without its environment)."""
+    if not _RUNTIME:
+        with _LOCK:
+            if not _RUNTIME:
+                with open(os.environ["BENCH_FLOOR_SQL"], encoding="utf-8") as fixtures:
+                    sql = json.load(fixtures)["sql"]
+                pool = ConnectionPool(
+                    os.environ["DATABASE_URL"],
+                    min_size=int(os.environ.get("DB_POOL_MIN_SIZE", 2)),
+                    max_size=int(os.environ.get("DB_POOL_MAX_SIZE", 10)),
+                    open=True,
+                )
+                atexit.register(pool.close)
+                _RUNTIME.update(sql=sql, pool=pool)
+    return _RUNTIME["sql"], _RUNTIME["pool"]
 
 
 def _utc(value: datetime | None) -> str | None:
@@ -135,8 +148,9 @@ def _totals_by_order(cursor, template: str, ids: list[int]) -> dict[int, list[di
 
 
 def order_list(environ) -> tuple[int, dict]:
-    sql = SQL["list"]
-    with POOL.connection() as conn, conn.cursor() as cursor:
+    queries, pool = _runtime()
+    sql = queries["list"]
+    with pool.connection() as conn, conn.cursor() as cursor:
         _authenticate(cursor, sql["auth"])
         cursor.execute(sql["orders"])
         rows = _rows(cursor)
@@ -163,8 +177,9 @@ def order_list(environ) -> tuple[int, dict]:
 
 
 def order_detail(order_id: int) -> tuple[int, dict]:
-    sql = SQL["detail"]
-    with POOL.connection() as conn, conn.cursor() as cursor:
+    queries, pool = _runtime()
+    sql = queries["detail"]
+    with pool.connection() as conn, conn.cursor() as cursor:
         _authenticate(cursor, sql["auth"])
         cursor.execute(sql["order"], [order_id])
         rows = _rows(cursor)
@@ -175,8 +190,9 @@ def order_detail(order_id: int) -> tuple[int, dict]:
 
 
 def customer_list() -> tuple[int, dict]:
-    sql = SQL["customer"]
-    with POOL.connection() as conn, conn.cursor() as cursor:
+    queries, pool = _runtime()
+    sql = queries["customer"]
+    with pool.connection() as conn, conn.cursor() as cursor:
         _authenticate(cursor, sql["auth"])
         cursor.execute(sql["orders"])
         orders = _rows(cursor)
@@ -240,10 +256,11 @@ def _long_date(value: datetime | date | None) -> str | None:
 
 def stage_create(payload: dict) -> tuple[int, dict]:
     """stage_record's statements, in its order, as plain SQL."""
-    sql = SQL["stage"]
+    queries, pool = _runtime()
+    sql = queries["stage"]
     order_id, slug = int(payload["order_id"]), payload["stage"]
     now = datetime.now(tz=UTC)
-    with POOL.connection() as conn:
+    with pool.connection() as conn:
         with conn.cursor() as cursor:
             _authenticate(cursor, sql["auth"])
             cursor.execute(sql["stage"], [slug])
@@ -252,7 +269,7 @@ def stage_create(payload: dict) -> tuple[int, dict]:
                 return 400, {"status": "invalid-param", "message": f"Unknown stage '{slug}'."}
             stage = stage[0]
             with conn.transaction():
-                cursor.execute(sql["lock"], [order_id])
+                cursor.execute(sql["order"], [order_id])  # locks the order and reads it
                 if not cursor.fetchall():
                     return 404, {"status": "invalid-param", "message": "No such order."}
                 cursor.execute(sql["status"], [order_id])
@@ -268,8 +285,6 @@ def stage_create(payload: dict) -> tuple[int, dict]:
                     [order_id, stage["id"], previous[0] if previous else None, now, now],
                 )
                 history_id = cursor.fetchone()[0]
-                cursor.execute(sql["order"], [order_id])
-                _rows(cursor)
                 cursor.execute(sql["update_status"], [stage["id"], now, now, now, status["id"]])
                 cursor.execute(sql["bump"], [order_id])
             cursor.execute(sql["previous_stage"], [status["stage_id"]])
