@@ -405,6 +405,70 @@ def order_statuses_start_bulk(
     OrderStage.objects.bulk_create(history, batch_size=2000)
 
 
+def order_statuses_start_copy(
+    *, orders: Sequence[Order], actor: Actor, stage_trigger: str, stage: str = INITIAL_STAGE
+) -> dict[str, int]:
+    """`order_statuses_start_bulk` through `BulkRows` (COPY on PostgreSQL): the same rows and
+    values, without a model instance per row. The orders must have their primary keys (taken
+    up front) and be written in the same transaction before this runs. Returns rows per table.
+    """
+    initial = stage_get(stage)
+    now = timezone.now()
+    author = actor.display
+    statuses = BulkRows(
+        OrderStatus,
+        [
+            "order_id",
+            "client_id",
+            "client_billing_postal_code",
+            "external_id",
+            "delivery_rush",
+            "due_date",
+            "notes",
+        ],
+        constants={
+            "order_request_id": None,
+            "stage_id": initial.pk,
+            "stage_at": now,
+            "stage_trigger": stage_trigger,
+            "status_updated_at": now,
+            "created_by": author,
+        },
+        now=now,
+    )
+    history = BulkRows(
+        OrderStage,
+        ["order_id"],
+        constants={
+            "order_request_id": None,
+            "stage_id": initial.pk,
+            "previous_stage_id": None,
+            "stage_trigger": stage_trigger,
+            "stage_at": now,
+            "updated_status": True,
+            "actor_kind": actor.kind,
+            "actor_user_id": actor.user.pk if actor.user else None,
+            "actor_application_id": actor.application.pk if actor.application else None,
+            "actor_label": author[:255],
+            "created_by": author,
+        },
+        now=now,
+    )
+    for order in orders:
+        customer = order.customer
+        statuses.add(
+            order.pk,
+            order.customer_id,
+            customer.billing_postal_code if customer else "",
+            order.external_id or "",
+            order.delivery_rush,
+            order.due_date,
+            order.notes,
+        )
+        history.add(order.pk)
+    return {"order_statuses": statuses.write(), "order_stages": history.write()}
+
+
 class StageStep(NamedTuple):
     """One row of a bulk history: the stage (slug), when, and whether it moved the status."""
 
