@@ -3,8 +3,9 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import Client, Employee, Liaison, User
@@ -71,6 +72,58 @@ ORDER_OBJECT_COLUMNS = (
     "current_status__stage_id", "current_status__status_updated_at",
 )  # fmt: skip
 ORDER_TOTAL_COLUMNS = ("id", "order_id", "code", "title", "value", "priority")
+
+
+# The same columns as values() rows (a page of the list needs no model instances).
+ORDER_ROW_VALUES = tuple(c for c in ORDER_OBJECT_COLUMNS if not c.startswith("current_status"))
+
+
+class _TotalsOfRow(list):
+    def all(self) -> list:  # reads like the related manager of a model instance
+        return self
+
+
+def order_list_rows(
+    *, params: Mapping[str, str] | None = None, user: User | None = None
+) -> QuerySet:
+    """order_list as values() rows: the order object's columns, and the current status's
+    stage_id and status_updated_at. Turn a page of them into order objects with
+    `order_rows_read`."""
+    queryset = order_list(params=params, user=user)
+    return queryset.prefetch_related(None).values(
+        *ORDER_ROW_VALUES,
+        status_stage_id=F("current_status__stage_id"),
+        status_updated_at=F("current_status__status_updated_at"),
+    )
+
+
+def order_rows_read(rows: list[dict]) -> list[SimpleNamespace]:
+    """A page of `order_list_rows` as objects the order object serializer reads (attributes,
+    `current_status`, `totals.all()`), with the totals of the page in one query."""
+    totals: dict[int, _TotalsOfRow] = {row["id"]: _TotalsOfRow() for row in rows}
+    if totals:
+        values = (
+            OrderTotal.objects.filter(order_id__in=list(totals))
+            .order_by("priority", "id")
+            .values_list("order_id", "code", "title", "value", "priority")
+        )
+        for order_id, code, title, value, priority in values:
+            totals[order_id].append(
+                SimpleNamespace(code=code, title=title, value=value, priority=priority)
+            )
+    objects = []
+    for row in rows:
+        row = dict(row)
+        stage_id, updated_at = row.pop("status_stage_id"), row.pop("status_updated_at")
+        status = (
+            None
+            if stage_id is None
+            else SimpleNamespace(stage_id=stage_id, status_updated_at=updated_at)
+        )
+        objects.append(
+            SimpleNamespace(**row, pk=row["id"], current_status=status, totals=totals[row["id"]])
+        )
+    return objects
 
 
 def order_object_queryset(queryset: QuerySet[Order], *, lean: bool = False) -> QuerySet[Order]:

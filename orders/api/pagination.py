@@ -1,5 +1,8 @@
 """Keyset (cursor) pagination: every page costs the same, on page 1 or deep in a million rows.
 
+The queryset may be a values() queryset (rows as dicts with `id` and the ordering field):
+lists that render rows need no model instances.
+
 The cursor is an opaque token holding the ordering, the last (or first) row's sort value and
 id, and the direction. Each ordering sorts by (field, id), which an index covers. A nullable
 field sorts NULL as the largest value (PostgreSQL's own default), split into a non-null and a
@@ -146,6 +149,8 @@ class Keyset:
             prefetch_related_objects(items, *lookups)
 
         def cursor_at(item, way):
+            if isinstance(item, dict):  # a values() row
+                return _encode(ordering, item[name], item["id"], way)
             return _encode(ordering, getattr(item, name), item.pk, way)
 
         next_cursor = cursor_at(items[-1], NEXT) if has_next and items else None

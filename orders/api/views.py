@@ -113,7 +113,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         per_page = _per_page(params.get("per_page"))
         ordering = params.get("ordering") or ORDER_KEYSET.default
         page = ORDER_KEYSET.paginate(
-            selectors.order_list(params=params, user=request.user),
+            selectors.order_list_rows(params=params, user=request.user),
             ordering=ordering,
             cursor=params.get("cursor"),
             per_page=per_page,
@@ -128,7 +128,9 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
 
         return Response(
             {
-                "data": OrderObjectSerializer(page.items, many=True).data,
+                "data": OrderObjectSerializer(
+                    selectors.order_rows_read(page.items), many=True
+                ).data,
                 "links": {"next": link(page.next_cursor), "prev": link(page.prev_cursor)},
                 "meta": {
                     "per_page": per_page,

@@ -70,3 +70,19 @@ def test_a_field_without_a_reader_falls_back_to_drf():
             fields = [*OrderObjectSerializer.Meta.fields, "number"]
 
     assert WithNumber(order).data["number"] == order.number
+
+
+def test_list_rows_read_like_the_orders_themselves(django_assert_num_queries):
+    orders = _orders()
+    ids = [order.pk for order in orders]
+    rows = list(selectors.order_list_rows().filter(id__in=ids).order_by("-id"))
+
+    with django_assert_num_queries(1):  # the totals of the whole page
+        objects = selectors.order_rows_read(rows)
+
+    from_rows = OrderObjectSerializer(objects, many=True).data
+    from_models = [
+        OrderObjectSerializer(selectors.order_get(order_id=pk)).data for pk in sorted(ids)[::-1]
+    ]
+    assert from_rows == from_models
+    assert [o["order_totals"] for o in from_rows if o["order_totals"]][0][0]["code"] == "subtotal"
