@@ -1,11 +1,12 @@
 """Creating orders: one through the API or the admin, many at once for imports."""
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.actors import Actor
 from config.api.errors import InvalidParam
+from config.bulk_rows import BulkRows, copy_text
 from orders.models import Order, OrderLine, OrderTotal
 from orders.services.drafts import (
     _DRAFT_ORDER_FIELDS,
@@ -16,7 +17,12 @@ from orders.services.drafts import (
 )
 from orders.services.history import _history_reason, _stamp
 from orders.services.numbers import order_numbers_allocate
-from stages.services import INITIAL_STAGE, order_statuses_start_bulk, stage_record
+from stages.services import (
+    INITIAL_STAGE,
+    order_statuses_start_bulk,
+    order_statuses_start_copy,
+    stage_record,
+)
 
 BULK_BATCH_SIZE = 2000
 # The stage trigger written on the first status row of an order.
@@ -138,11 +144,13 @@ def orders_create_bulk(
 
     - Validates every draft first; `invalid-param` names the row, e.g. `rows.12.email`,
       `rows.3.external_id` (duplicate in the rows or already in the database).
-    - Allocates the missing numbers in one go, then `bulk_create`s orders, lines and totals
-      in batches of `batch_size` (no per-row save, no signals), links them to `group_order`,
-      and gives each order its first status and stage-history row through
-      `stages.services.order_statuses_start_bulk` (stage `received` unless `stage` names
-      another, e.g. for historical data; `stage_trigger`).
+    - Allocates the missing numbers in one go, then writes orders, lines and totals in
+      batches of `batch_size` (no per-row save, no signals), links them to `group_order`,
+      and gives each order its first status and stage-history row (stage `received` unless
+      `stage` names another, e.g. for historical data; `stage_trigger`). PostgreSQL: COPY
+      through `config.bulk_rows.BulkRows`, order ids taken from the sequence up front, and
+      `stages.services.order_statuses_start_copy`; elsewhere `bulk_create` and
+      `order_statuses_start_bulk`. Both write the same rows and values.
     - Writes one simple-history "+" row per order with the actor, unless `record_history` is
       false (demo data at scale).
     - Returns the orders in the order of `rows`, with primary keys.
@@ -163,6 +171,18 @@ def orders_create_bulk(
         )
         for draft in rows
     ]
+    if _use_copy():
+        _orders_copy(
+            orders,
+            rows,
+            actor=actor,
+            batch_size=batch_size,
+            history_reason=_history_reason(actor, "Imported") if record_history else None,
+        )
+        order_statuses_start_copy(
+            orders=orders, actor=actor, stage_trigger=stage_trigger, stage=stage
+        )
+        return orders
     if record_history:
         created = bulk_create_with_history(
             orders,
@@ -184,3 +204,90 @@ def orders_create_bulk(
     OrderTotal.objects.bulk_create(totals, batch_size=batch_size)
     order_statuses_start_bulk(orders=orders, actor=actor, stage_trigger=stage_trigger, stage=stage)
     return orders
+
+
+def _use_copy() -> bool:
+    """COPY (BulkRows) on PostgreSQL; bulk_create elsewhere."""
+    return connection.vendor == "postgresql"
+
+
+def _order_column_text(field: models.Field):
+    """How one Order column becomes COPY text: as `bulk_create` would prepare it."""
+    if isinstance(field, models.GenericIPAddressField):
+        # normalised like Django does (IPv6), "" stored as NULL
+        return lambda value: copy_text(field.get_prep_value(value) or None)
+    return copy_text
+
+
+def _orders_copy(
+    orders: list[Order],
+    drafts: list[OrderDraft],
+    *,
+    actor: Actor,
+    batch_size: int,
+    history_reason: str | None,
+) -> None:
+    """PostgreSQL: write the orders (ids taken up front), their simple-history "+" rows
+    (`history_reason` None: none), lines and totals with COPY, one statement per table and
+    batch; the same rows and values `bulk_create` (with history) writes."""
+    now = timezone.now()
+    # date_modified (auto_now) is the one Order column simple-history does not track
+    fields = [f for f in Order._meta.concrete_fields if f.attname != "date_modified"]
+    columns = [f.attname for f in fields]
+    converters = [_order_column_text(f) for f in fields]
+    order_rows = BulkRows(Order, columns, now=now)
+    history_rows = None
+    if history_reason is not None:
+        history_rows = BulkRows(
+            Order.history.model,
+            columns,
+            constants={
+                "history_date": now,
+                "history_change_reason": history_reason,
+                "history_type": "+",
+                "history_user_id": actor.user.pk if actor.user else None,
+            },
+            now=now,
+        )
+    line_rows = BulkRows(
+        OrderLine, ["order_id", "name", "option", "quantity", "price", "subtotal", "comment"]
+    )
+    total_rows = BulkRows(OrderTotal, ["order_id", "code", "title", "value", "priority"])
+    for order, order_id in zip(orders, order_rows.ids(len(orders)), strict=True):
+        order.pk = order_id
+        order.date_modified = now
+        order._state.adding = False
+        order._state.db = connection.alias
+    tables = (order_rows, history_rows, line_rows, total_rows)
+    for start in range(0, len(orders), max(batch_size, 1)):
+        for order, draft in zip(
+            orders[start : start + batch_size], drafts[start : start + batch_size], strict=True
+        ):
+            texts = [
+                convert(getattr(order, name))
+                for convert, name in zip(converters, columns, strict=True)
+            ]
+            order_rows.add_text(*texts)
+            if history_rows is not None:
+                history_rows.add_text(*texts)
+            for line in draft.lines:  # as _build_lines, without a model instance
+                line_rows.add(
+                    order.pk,
+                    line.name,
+                    line.option,
+                    line.quantity,
+                    line.price,
+                    _line_subtotal(line),
+                    line.comment,
+                )
+            for index, total in enumerate(draft.totals):  # as _build_totals
+                total_rows.add(
+                    order.pk,
+                    total.code,
+                    total.title or total.code.replace("_", " ").capitalize(),
+                    total.value,
+                    total.priority or index,
+                )
+        for table in tables:  # parents first: the foreign keys are checked per statement
+            if table is not None:
+                table.write()

@@ -92,3 +92,125 @@ def test_bulk_links_the_group_order_and_allocates_unique_numbers():
     assert orders[0].number == "777777"
     assert len({o.number for o in orders}) == 3
     assert set(group.orders.values_list("pk", flat=True)) == {o.pk for o in orders}
+
+
+def _rich_draft(index: int, prefix: str, **related) -> OrderDraft:
+    """A draft using every kind of column the import writes, with text COPY must escape."""
+    from datetime import UTC, date, datetime, time
+
+    return _draft(
+        index,
+        last_name="O'Tab\tNew\nline \\ back",
+        telephone="+1 555 0100",
+        comment="Ünïcode — {braces} %s",
+        notify=index % 2 == 0,
+        order_date=date(2026, 2, 27),
+        order_time=time(9, 30, 15),
+        processed=True,
+        payment="card",
+        invoice_prefix="INV-",
+        invoice_date=datetime(2026, 2, 27, 10, 0, tzinfo=UTC),
+        services_addons=["rush", "gift wrap"],
+        delivery_rush=True,
+        due_date=date(2026, 3, 5),
+        notes="note\r\nwith\ttab",
+        external_id=f"{prefix}-{index}" if index != 1 else None,
+        ip_address="2001:0db8:0000:0000:0000:0000:0000:0001" if index == 0 else "",
+        user_agent="Mozilla/5.0",
+        paid_at=datetime(2026, 2, 28, 8, 0, tzinfo=UTC),
+        lines=[
+            LineDraft(name="Print\t8x10", quantity=3, price=Decimal("7.125"), option="matte"),
+            LineDraft(name="Frame", quantity=1, price=Decimal("0"), comment="c\\d"),
+        ],
+        totals=[
+            TotalDraft(code="sub_total", value=Decimal("21.375")),
+            TotalDraft(code="total", value=Decimal("21.38"), title="Grand", priority=9),
+        ],
+        **related,
+    )
+
+
+def _written(orders) -> dict[str, list[dict]]:
+    """Every row the bulk path wrote for `orders`, in a comparable form (no ids)."""
+    from orders.models import Order as OrderModel
+
+    ids = [o.pk for o in orders]
+    varying = {"id", "number", "hash", "external_id"}
+
+    def rows(queryset, drop, order_by):
+        return [
+            {k: v for k, v in row.items() if k not in drop}
+            for row in queryset.order_by(*order_by).values()
+        ]
+
+    return {
+        "orders": rows(OrderModel.objects.filter(pk__in=ids), varying, ["id"]),
+        "history": rows(
+            OrderModel.history.model.objects.filter(id__in=ids), varying | {"history_id"}, ["id"]
+        ),
+        "lines": rows(OrderLine.objects.filter(order__in=ids), {"id", "order_id"}, ["id"]),
+        "totals": rows(OrderTotal.objects.filter(order__in=ids), {"id", "order_id"}, ["id"]),
+        "statuses": rows(
+            OrderStatus.objects.filter(order__in=ids), {"id", "order_id", "external_id"}, ["id"]
+        ),
+        "stages": rows(OrderStage.objects.filter(order__in=ids), {"id", "order_id"}, ["id"]),
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("record_history", [True, False])
+def test_copy_path_writes_the_same_rows_as_bulk_create(clock, monkeypatch, record_history):
+    import orders.services.create as create
+    from accounts.actors import Actor as ActorClass
+    from tests.factories import EmployeeFactory
+
+    assert create._use_copy()  # PostgreSQL: the path under test is COPY
+    client = ClientFactory(billing_postal_code="H2X 1Y4")
+    location = LocationFactory()
+    actor = ActorClass.for_user(EmployeeFactory().user)
+    related = {"customer": client, "location": location}
+
+    copied = orders_create_bulk(
+        rows=[_rich_draft(i, "A", **related) for i in range(3)],
+        actor=actor,
+        record_history=record_history,
+        batch_size=2,  # more than one batch
+    )
+    monkeypatch.setattr(create, "_use_copy", lambda: False)
+    created = orders_create_bulk(
+        rows=[_rich_draft(i, "B", **related) for i in range(3)],
+        actor=actor,
+        record_history=record_history,
+        batch_size=2,
+    )
+
+    by_copy, by_bulk_create = _written(copied), _written(created)
+    for table, expected in by_bulk_create.items():
+        assert by_copy[table] == expected, table
+    assert len(by_copy["orders"]) == 3 and len(by_copy["lines"]) == 6
+    assert len(by_copy["history"]) == (3 if record_history else 0)
+    assert by_copy["orders"][0]["ip_address"] == "2001:db8::1"
+    assert by_copy["orders"][1]["ip_address"] is None
+    assert by_copy["statuses"][0]["client_billing_postal_code"] == "H2X 1Y4"
+    # external ids, compared apart: the copy path's rows name their own
+    assert [
+        o.external_id for o in Order.objects.filter(pk__in=[o.pk for o in copied]).order_by("id")
+    ] == [
+        "A-0",
+        None,
+        "A-2",
+    ]
+    assert [s.external_id for s in OrderStatus.objects.filter(order__in=copied).order_by("id")] == [
+        "A-0",
+        "",
+        "A-2",
+    ]
+    # the returned orders are saved instances with their keys, as bulk_create returns them
+    assert all(not o._state.adding for o in copied)
+    assert [o.pk for o in copied] == sorted(o.pk for o in copied)
+    fresh = Order.objects.get(pk=copied[2].pk)
+    assert (fresh.number, fresh.hash, fresh.date_modified) == (
+        copied[2].number,
+        copied[2].hash,
+        copied[2].date_modified,
+    )
