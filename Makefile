@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint format bench bench-api bench-admin clean
+.PHONY: run test install lint format bench bench-api bench-admin clean fuzz browser
 
 $(PY):
 	@python=$$(scripts/find-python) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -52,3 +52,13 @@ bench-api: install
 ## database; server time and query counts.
 bench-admin: install
 	$(PY) bench/admin_bench.py $(BENCH_ADMIN_ARGS)
+
+## The schemathesis gate at size: FUZZ_EXAMPLES per operation (default 300) plus the coverage
+## phase, against DATABASE_URL when set (SQLite otherwise). FUZZ_SEED=<n> replays a run.
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(VENV)/bin/pytest tests/quality/test_schemathesis.py -q $(PYTEST_ARGS)
+
+## The browser gate alone (Playwright + /usr/bin/chromium; screenshots of a failed step in
+## var/browser-screenshots/).
+browser: install
+	$(VENV)/bin/pytest tests/browser -q $(PYTEST_ARGS)

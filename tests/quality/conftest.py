@@ -1,4 +1,11 @@
-"""The quality gates' report lines (see tests/quality/fuzzing.py)."""
+"""The quality gates' report line (see tests/quality/fuzzing.py); Hypothesis keeps its files
+under var/ rather than in the repository's root."""
+
+from pathlib import Path
+
+from hypothesis.configuration import set_hypothesis_home_dir
+
+set_hypothesis_home_dir(Path(__file__).resolve().parents[2] / "var" / "hypothesis")
 
 
 def pytest_terminal_summary(terminalreporter):
