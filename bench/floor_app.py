@@ -104,7 +104,8 @@ def _order_object(row: dict, totals: list[dict], *, detail: bool = False) -> dic
             "payment": row["payment"],
             "invoice_prefix": row["invoice_prefix"],
             "invoice_date": _utc(row["invoice_date"]),
-            "status_id": row["stage_id"],
+            # the list reads values() rows (status_stage_id), the detail a joined status row
+            "status_id": row["status_stage_id"] if "status_stage_id" in row else row["stage_id"],
             "status_updated_at": _utc(row["status_updated_at"]),
             "assignee_id": row["assignee_id"],
             "assignee_group_id": row["assignee_group_id"],
