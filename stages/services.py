@@ -7,7 +7,8 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.actors import Actor
@@ -18,6 +19,7 @@ from orders.models import Order, OrderRequest, ServiceType
 from stages.models import OrderStage, OrderStatus, Stage
 
 INITIAL_STAGE = "received"
+COMPLETE_STAGE = "complete"
 
 # OrderStatus fields a caller may set through `status_details` (client and appointment)
 STATUS_DETAIL_FIELDS = frozenset(
@@ -346,7 +348,14 @@ def stage_record(
     _apply_details(status, order, order_request, status_details or {})
     status.save()
     if order is not None:
-        Order.objects.filter(pk=order.pk).update(version=F("version") + 1)
+        reached_complete = (
+            # however an order reaches `complete` (completion job, stage post, admin), it is
+            # completed from then on: the customer API and code 04 read completed_at
+            {"completed_at": Coalesce(F("completed_at"), Value(stage_at))}
+            if stage.slug == COMPLETE_STAGE
+            else {}
+        )
+        Order.objects.filter(pk=order.pk).update(version=F("version") + 1, **reached_complete)
     return StageRecorded(history=history, status=status, moved=True)
 
 

@@ -41,14 +41,19 @@ from orders.models import JobFlowRule, Order
 from orders.selectors import orders_of_callers_clients
 from orders.services.history import _stamp
 from stages.models import OrderStage, OrderStatus, Stage
-from stages.services import INITIAL_STAGE, stage_get, stage_record, transition_refusal
+from stages.services import (
+    COMPLETE_STAGE,
+    INITIAL_STAGE,
+    stage_get,
+    stage_record,
+    transition_refusal,
+)
 
 logger = logging.getLogger("orderdesk.orders.completion")
 
 COMPLETION_JOB = "orders.completion"
 TRIGGER_COMPLETION = "completion-request"
 EVENT_COMPLETION_FAILED = "completion-failed"
-COMPLETE_STAGE = "complete"
 ON_HOLD_STAGE = "on-hold"
 COMPLETION_ACTOR = Actor.system("completion")
 NUMBER_MAX_LENGTH = Order._meta.get_field("number").max_length

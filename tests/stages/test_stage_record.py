@@ -165,3 +165,24 @@ def test_an_order_requests_status_takes_the_requests_client():
     status = OrderStatus.objects.get(order_request=request)
     assert status.client == request.client
     assert status.client_billing_postal_code == request.client.billing_postal_code
+
+
+def test_reaching_complete_by_any_path_completes_the_order():
+    order = OrderFactory()
+    start = timezone.now() - timedelta(hours=3)
+    stage_record(order=order, stage="received", actor=SYSTEM, stage_at=start)
+    stage_record(order=order, stage="in-production", actor=SYSTEM, stage_at=start)
+    stage_record(order=order, stage="quality-check", actor=SYSTEM, stage_at=start)
+    done_at = start + timedelta(hours=1)
+    stage_record(order=order, stage="complete", actor=SYSTEM, stage_at=done_at)
+    order.refresh_from_db()
+    assert order.completed_at == done_at
+
+
+def test_a_late_complete_row_does_not_complete_the_order():
+    order = OrderFactory()
+    now = timezone.now()
+    stage_record(order=order, stage="received", actor=SYSTEM, stage_at=now)
+    stage_record(order=order, stage="complete", actor=SYSTEM, stage_at=now - timedelta(hours=1))
+    order.refresh_from_db()
+    assert order.completed_at is None
