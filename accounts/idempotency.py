@@ -86,6 +86,7 @@ def idempotency_claim(
 ) -> IdempotencyKey:
     """Claim the key for this request, or raise Replay / reused (422) / in progress (409)."""
     now = timezone.now()
+    path = _storable(path)
     fresh = {
         "method": method,
         "path": path[:500],
@@ -124,8 +125,20 @@ def idempotency_claim(
         return existing
 
 
+def _storable(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold NUL (U+0000), which a caller may send (and our
+    error bodies quote back): stored as U+FFFD, the replacement character."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
 def _json_safe(body: Any) -> Any:
-    return json.loads(json.dumps(body, cls=JSONEncoder))
+    return _storable(json.loads(json.dumps(body, cls=JSONEncoder)))
 
 
 def idempotency_complete(*, record: IdempotencyKey, response_status: int, body: Any) -> None:
