@@ -156,3 +156,20 @@ def test_json_bodies_keep_their_types_and_forms_their_text(world):
     )
     assert response.status_code == 201, response.json()
     assert response.json()["data"]["remember_me"] is True
+
+
+def test_nul_characters_do_not_crash_idempotent_requests(world):
+    """Found on PostgreSQL (jsonb and text hold no U+0000): an error body quoting a NUL key,
+    recorded for an Idempotency-Key replay, crashed the request with a 500."""
+    api = bearer(world.staff)
+    body = {"bad\x00key": 1, "update_status": True, "stage": "received", "order_id": 1}
+    first = api.post(
+        "/api/v1/order_stages?x=%00", body, format="json", HTTP_IDEMPOTENCY_KEY="nul-key-1"
+    )
+    assert first.status_code == 400, first.content
+    again = api.post(
+        "/api/v1/order_stages?x=%00", body, format="json", HTTP_IDEMPOTENCY_KEY="nul-key-1"
+    )
+    assert again.status_code == 400
+    assert again["Idempotent-Replayed"] == "true"
+    assert list(again.json()["errors"]) == ["bad\ufffdkey"]
