@@ -111,6 +111,16 @@ def test_a_real_worker_imports_an_upload_end_to_end(mailoutbox):
     worker = start_worker("e2e-worker")
     try:
         wait_for(lambda: complete(group_order), what="the import")
+        # the e-mail goes out after the import's last commit: wait for it too
+        wait_for(
+            lambda: (
+                GroupOrder.objects.filter(pk=group_order.pk)
+                .exclude(email_sent_at=None, email_error="")
+                .exists()
+            ),
+            what="the e-mail",
+        )
+        group_order.refresh_from_db()
     finally:
         stop(worker)
     assert (group_order.total_orders, group_order.successful_orders) == (11, 2)
