@@ -6,6 +6,7 @@ an action or method it does not declare is refused.
 
 from dataclasses import dataclass
 
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import BasePermission
 
 from accounts.selectors import role_permissions, session_payload, user_has_role_record
@@ -55,6 +56,9 @@ class HasRoleAndAbility(BasePermission):
             raise errors.ClientRequired(
                 session=session_payload(token, view=session_view_param(request))
             )
+        if getattr(view, request.method.lower(), None) is None:
+            # the path exists, the method does not: 405 (with Allow), not "not open to tokens"
+            raise MethodNotAllowed(request.method)
         key = getattr(view, "action", None) or request.method.lower()
         access = getattr(view, "required_access", {}).get(key)
         if access is None:
