@@ -173,3 +173,21 @@ def test_nul_characters_do_not_crash_idempotent_requests(world):
     assert again.status_code == 400
     assert again["Idempotent-Replayed"] == "true"
     assert list(again.json()["errors"]) == ["bad\ufffdkey"]
+
+
+def test_a_method_the_path_does_not_have_is_405_for_a_caller_with_a_token(world):
+    """docs/api.md: `method-not-allowed` 405 when the path exists and the method does not (a
+    valid token got `permission-denied` 403 "not open to API tokens")."""
+    api = bearer(world.staff)
+    order = world.orders[0]
+    for method, url in (
+        ("PUT", f"/api/orders/{order.pk}"),
+        ("TRACE", "/api/orders"),
+        ("DELETE", "/api/v3/group_orders"),
+        ("PUT", f"/orders/{world.customer_orders[0].pk}"),
+    ):
+        response = api.generic(method, url)
+        assert response.status_code == 405, (method, url, response.content)
+        assert response.json()["status"] == "method-not-allowed"
+        assert "GET" in response["Allow"]
+    assert APIClient().put(f"/api/orders/{order.pk}").status_code == 401  # no token: 401 first
