@@ -52,13 +52,17 @@ def order_list(
     Bad filter values raise invalid-param naming the parameter. Not ordered: the caller
     (keyset pagination) orders it. With `user`, only the orders that caller may see.
     """
+    return order_object_queryset(_orders_filtered(params, user), lean=True)
+
+
+def _orders_filtered(params: Mapping[str, str] | None, user: User | None) -> QuerySet[Order]:
     queryset = orders_of_callers_clients(orders_visible(), user)
     filterset = OrderFilter(data=params or {}, queryset=queryset)
     if not filterset.is_valid():
         errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
         first = next(iter(errors))
         raise InvalidParam(first, errors[first][0], errors=errors)
-    return order_object_queryset(filterset.qs, lean=True)
+    return filterset.qs
 
 
 # What the order object (and its ETag, and every keyset ordering) reads: a page of the list
@@ -89,8 +93,7 @@ def order_list_rows(
     """order_list as values() rows: the order object's columns, and the current status's
     stage_id and status_updated_at. Turn a page of them into order objects with
     `order_rows_read`."""
-    queryset = order_list(params=params, user=user)
-    return queryset.prefetch_related(None).values(
+    return _orders_filtered(params, user).values(
         *ORDER_ROW_VALUES,
         status_stage_id=F("current_status__stage_id"),
         status_updated_at=F("current_status__status_updated_at"),
