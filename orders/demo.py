@@ -350,9 +350,7 @@ def _pool_clients(first: int, last: int) -> dict[int, Client]:
     """
     keys = range(_pool_key_floor(first), _pool_key_ceiling(last) + 1)
     wanted = {POOL_EMAIL.format(key): key for key in keys}
-    found = dict(
-        Client.objects.filter(email__endswith="@clients.demo.example").values_list("email", "pk")
-    )
+    found = _pool_found()
     missing = [key for email, key in wanted.items() if email not in found]
     if missing:
         rows = BulkRows(
@@ -371,19 +369,18 @@ def _pool_clients(first: int, last: int) -> dict[int, Client]:
             )
         with transaction.atomic():
             rows.write()
-        found = dict(
-            Client.objects.filter(email__endswith="@clients.demo.example").values_list(
-                "email", "pk"
-            )
-        )
-    postal = dict(
-        Client.objects.filter(pk__in=[found[e] for e in wanted if e in found]).values_list(
-            "pk", "billing_postal_code"
-        )
-    )
+        found = _pool_found()
     return {
-        key: Client(pk=found[email], billing_postal_code=postal[found[email]])
+        key: Client(pk=found[email][0], billing_postal_code=found[email][1])
         for email, key in wanted.items()
+    }
+
+
+def _pool_found() -> dict[str, tuple[int, str]]:
+    rows = Client.objects.filter(email__endswith=POOL_EMAIL.format("").removeprefix("customer"))
+    return {
+        email: (pk, postal)
+        for email, pk, postal in rows.values_list("email", "pk", "billing_postal_code")
     }
 
 
