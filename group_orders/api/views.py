@@ -49,6 +49,7 @@ APPLICATION_PARAM = OpenApiParameter(
 )
 PER_PAGE_DEFAULT = 25
 PER_PAGE_MAX = 100
+PAGE_MAX = 1_000_000
 LIST_PARAMS = frozenset(GroupOrderFilter.base_filters) | {"page", "per_page"} | CONTROL_PARAMS
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -85,7 +86,7 @@ class GroupOrderListView(IdempotentPostMixin, APIView):
         operation_id="group_orders_list",
         summary="List the group orders you can see (newest first)",
         parameters=[
-            OpenApiParameter("page", int, required=False),
+            OpenApiParameter("page", int, required=False, description="1-1000000, default 1."),
             OpenApiParameter("per_page", int, required=False, description="1-100, default 25."),
             OpenApiParameter("status", str, enum=["processing", "complete", "failed"]),
             OpenApiParameter("client", int, required=False),
@@ -107,7 +108,8 @@ class GroupOrderListView(IdempotentPostMixin, APIView):
         if unknown:
             raise InvalidParam(unknown[0], f"{unknown[0]} is not a parameter of this API.")
         view = view_param(params.get("view"))
-        page = _whole_number(request, "page", 1)
+        # bounded: the offset of a page beyond it would overflow the database's bigint
+        page = _whole_number(request, "page", 1, PAGE_MAX)
         per_page = _whole_number(request, "per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX)
         filters = {k: v for k, v in params.items() if k in GroupOrderFilter.base_filters}
         queryset = selectors.group_order_list(user=request.user, filters=filters)
