@@ -86,11 +86,17 @@ def main(out: Path) -> None:
         user=customer.user, application=application, token_abilities=ab.ALL_ABILITIES
     ).raw
     rng = random.Random(9)
+    # orders the posts move between in-production and on-hold (both ways allowed; staying
+    # is no transition), so every run finds them again whatever stage a run left them in
     in_production = list(
-        OrderStatus.objects.filter(stage__slug="in-production", order__isnull=False)
+        OrderStatus.objects.filter(
+            stage__slug__in=["in-production", "on-hold"], order__isnull=False
+        )
         .order_by("?")
         .values_list("order_id", flat=True)[: STAGE_ORDERS + 1]
     )
+    if len(in_production) < 5:
+        raise SystemExit("too few orders in in-production or on-hold for the stage posts")
     marker_stage_order, stage_orders = in_production[0], in_production[1:]
     top = Order.objects.order_by("-id").values_list("id", flat=True).first()
     detail_ids = [rng.randint(1, top) for _ in range(DETAIL_ORDERS)]
