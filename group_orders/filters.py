@@ -1,7 +1,11 @@
 """The group order list's filters, shared by the API and the selectors."""
 
+from datetime import UTC
+
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
 
 from group_orders.models import GroupOrder
 
@@ -12,13 +16,31 @@ class IdFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment, converted to UTC: PostgreSQL accepts offsets up to ±15:59 only, and
+    Python parses up to ±23:59 (`-16:33` reached the database and failed there)."""
+
+    def clean(self, value):
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError("This date and time is out of range.") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class GroupOrderFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=GroupOrder.Status.choices)
     client = IdFilter(field_name="client_id")
     uploader = IdFilter(field_name="uploader_id")
     file_format = django_filters.ChoiceFilter(choices=[("csv", "CSV"), ("xlsx", "XLSX")])
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     # true/false (or 1/0); anything else is invalid-param rather than ignored
     has_rejections = django_filters.TypedChoiceFilter(
         choices=[(v, v) for v in ("true", "false", "1", "0")],

@@ -13,6 +13,11 @@ from rest_framework import serializers
 
 from config.api.params import FormParams
 
+# the database's integer columns: a larger value is refused by the serializer, not the database
+INT16_MAX = 2**15 - 1
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
 TEXT = "Must be a string."
 INTEGER = "Must be an integer."
 NUMBER = "Must be a number (or a decimal string)."

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from config.api.envelope import SuccessEnvelopeSerializer
 from config.api.errors import InvalidParam
-from config.api.strict_types import StrictJsonTypesMixin
+from config.api.strict_types import INT32_MAX, StrictJsonTypesMixin
 from group_orders.models import GroupOrder
 from group_orders.selectors import REPORT_FIELDS, report_link
 
@@ -262,9 +262,10 @@ class GroupOrderPatchInputSerializer(StrictJsonTypesMixin, serializers.Serialize
     status = serializers.ChoiceField(
         choices=[GroupOrder.Status.PROCESSING, GroupOrder.Status.COMPLETE], required=False
     )
-    total_orders = serializers.IntegerField(min_value=0, required=False)
-    successful_orders = serializers.IntegerField(min_value=0, required=False)
-    rejected_orders = serializers.IntegerField(min_value=0, required=False)
+    # the columns are 32-bit: a larger count is refused, not a database error
+    total_orders = serializers.IntegerField(min_value=0, max_value=INT32_MAX, required=False)
+    successful_orders = serializers.IntegerField(min_value=0, max_value=INT32_MAX, required=False)
+    rejected_orders = serializers.IntegerField(min_value=0, max_value=INT32_MAX, required=False)
     normalized_csv = serializers.CharField(max_length=700, allow_blank=True, required=False)
     accepted_orders_xlsx = serializers.CharField(max_length=700, allow_blank=True, required=False)
     rejected_orders_xlsx = serializers.CharField(max_length=700, allow_blank=True, required=False)

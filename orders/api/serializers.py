@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from accounts.models import Client, User
 from config.api.params import CONTROL_PARAMS
-from config.api.strict_types import StrictJsonTypesMixin
+from config.api.strict_types import INT16_MAX, INT32_MAX, StrictJsonTypesMixin
 from orders.models import Address, Location, Order, OrderType, Plan, ServiceType
 from orders.services import LineDraft, OrderDraft, TotalDraft
 from stages.models import Stage
@@ -370,12 +370,12 @@ class OrderTotalInputSerializer(StrictInputSerializer):
     code = serializers.SlugField(max_length=40)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     value = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=Decimal("0"))
-    priority = serializers.IntegerField(min_value=0, required=False, default=0)
+    priority = serializers.IntegerField(min_value=0, max_value=INT16_MAX, required=False, default=0)
 
 
 class OrderLineInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=200)
-    quantity = serializers.IntegerField(min_value=1, required=False, default=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=INT32_MAX, required=False, default=1)
     price = serializers.DecimalField(
         max_digits=12,
         decimal_places=4,
@@ -428,7 +428,9 @@ class OrderCreateInputSerializer(StrictInputSerializer):
     order_type = _optional(serializers.ChoiceField, choices=OrderType.choices, default="collection")
     order_date_time = _optional(WallClockDateTimeField, allow_null=True)
     processed = _optional(serializers.BooleanField, default=False)
-    total_items = _optional(serializers.IntegerField, min_value=0, allow_null=True)
+    total_items = _optional(
+        serializers.IntegerField, min_value=0, max_value=INT32_MAX, allow_null=True
+    )
     order_total = _optional(
         serializers.DecimalField,
         max_digits=12,

@@ -60,6 +60,9 @@ class StrictIntegerField(serializers.IntegerField):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_null", True)
+        # ids and appt_id are 64-bit columns: beyond is refused here, not by the database
+        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("min_value", -(2**63))
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
