@@ -40,10 +40,13 @@ def parse_mountain(value: str) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError as error:
         raise MountainTimeError(f"Not a valid date and time: {error}.") from None
-    if parsed.tzinfo is not None:
-        return parsed.astimezone(UTC)
-    local = parsed.replace(tzinfo=MOUNTAIN, fold=0)  # fold=0: the first of a repeated hour
-    instant = local.astimezone(UTC)
+    try:  # at the ends of the calendar (year 1, year 9999) UTC may not exist
+        if parsed.tzinfo is not None:
+            return parsed.astimezone(UTC)
+        local = parsed.replace(tzinfo=MOUNTAIN, fold=0)  # fold=0: the first of a repeated hour
+        instant = local.astimezone(UTC)
+    except OverflowError:
+        raise MountainTimeError(f"{text} is out of range.") from None
     if instant.astimezone(MOUNTAIN).replace(tzinfo=None) != parsed:
         raise MountainTimeError(
             f"{parsed:%Y-%m-%d %H:%M} does not exist in Mountain Time: the clocks "
