@@ -240,3 +240,21 @@ def test_numbers_and_moments_beyond_the_database_are_refused_not_a_crash(world):
     )
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["appointment.appt_id"]
+
+
+def test_a_mountain_time_at_the_end_of_the_calendar_is_refused_not_a_crash(world):
+    """0001-01-01T00:30:00+01:00 has no UTC (year 0): the stage API answered 500."""
+    order = world.orders[0]
+    for moment in ("0001-01-01T00:30:00+01:00", "9999-12-31 23:30:00"):
+        response = bearer(world.staff).post(
+            "/api/v1/order_stages",
+            {
+                "order_id": order.pk,
+                "update_status": True,
+                "stage": "received",
+                "stage_at_mt": moment,
+            },
+            format="json",
+        )
+        assert response.status_code == 400, (moment, response.content)
+        assert list(response.json()["errors"]) == ["stage_at_mt"]
