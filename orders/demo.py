@@ -18,6 +18,7 @@ seeded with the order's number, so a number always gets the same kind of order.
 
 import random
 import time as clock
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ from stages.services import BulkHistory, StageStep, order_stage_histories_bulk, 
 ACTOR = Actor.system("seed_demo")
 RICH_ORDERS = 300
 BATCH = 10000
+WRITERS = 2  # PostgreSQL: batches written at the same time, each on its own connection
 CENT = Decimal("0.01")
 
 LOCATIONS = [
@@ -518,9 +520,8 @@ def _batch_write(batch: _Batch) -> dict[str, int]:
 def _write_in_thread(batch: _Batch) -> dict[str, int]:
     try:
         return _batch_write(batch)
-    except BaseException:
-        connections.close_all()  # this thread's connection: nothing else will close it
-        raise
+    finally:
+        connections.close_all()  # this thread's connection: nothing else would close it
 
 
 TOTAL_TITLES = {code: code.capitalize() for code in ("subtotal", "shipping", "discount", "total")}
@@ -613,11 +614,12 @@ def seed_bulk_orders(
     clients_before = Client.objects.count()
     pool = _pool_clients(first, last)
     written["clients"] = Client.objects.count() - clients_before
-    # PostgreSQL outside a transaction: a writer thread (its own connection) writes batch k
-    # while this one draws batch k+1, so Python and the database work at the same time
+    # PostgreSQL outside a transaction: writer threads (each its own connection) write the
+    # previous batches while this one draws the next, so Python and the database (two
+    # backends: index upkeep is its biggest cost) work at the same time
     pipelined = connection.vendor == "postgresql" and not connection.in_atomic_block
-    writer = ThreadPoolExecutor(max_workers=1) if pipelined else None
-    pending: Future | None = None
+    writer = ThreadPoolExecutor(max_workers=WRITERS) if pipelined else None
+    pending: deque[Future] = deque()
 
     def collect(done: dict[str, int]) -> None:
         for kind, count in done.items():
@@ -633,19 +635,18 @@ def seed_bulk_orders(
                 drafts.append((number, draft, stage))
             if drafts:
                 batch = _batch_prepare(drafts, now)
-                if pending is not None:
-                    collect(pending.result())
-                if writer is not None:
-                    pending = writer.submit(_write_in_thread, batch)
-                else:
+                if writer is None:
                     collect(_batch_write(batch))
+                else:
+                    while len(pending) >= WRITERS:
+                        collect(pending.popleft().result())
+                    pending.append(writer.submit(_write_in_thread, batch))
             if progress:
                 progress(min(start + BATCH - 1, last), last)
-        if pending is not None:
-            collect(pending.result())
+        while pending:
+            collect(pending.popleft().result())
     finally:
         if writer is not None:
-            writer.submit(connections.close_all).result()
             writer.shutdown()
     return written
 
