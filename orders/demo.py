@@ -634,10 +634,11 @@ def seed_bulk_orders(
                 draft.customer = pool[_pool_key(number)]
                 drafts.append((number, draft, stage))
             if drafts:
-                batch = _batch_prepare(drafts, now)
                 if writer is None:
-                    collect(_batch_write(batch))
+                    with transaction.atomic():  # SQLite takes ids above MAX(id): one transaction
+                        collect(_batch_write(_batch_prepare(drafts, now)))
                 else:
+                    batch = _batch_prepare(drafts, now)
                     while len(pending) >= WRITERS:
                         collect(pending.popleft().result())
                     pending.append(writer.submit(_write_in_thread, batch))
