@@ -37,12 +37,24 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "quality-gate-" + "x" * 50,
     "ALLOWED_HOSTS": "localhost,127.0.0.1,testserver",
     "DATABASE_URL": "sqlite:////tmp/orderdesk-quality-production.sqlite3",
+    # production serves hashed static files from a manifest: collected once for these tests
+    "STATIC_ROOT": str(ROOT / "var" / "quality-static"),
 }
 
 
 def production_python(code: str) -> str:
     """Run `code` with the production settings (a fresh process: settings load once)."""
     env = {**os.environ, **PRODUCTION_ENV}
+    if not (Path(PRODUCTION_ENV["STATIC_ROOT"]) / "staticfiles.json").exists():
+        collected = subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert collected.returncode == 0, collected.stderr[-2000:]
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + code],
         cwd=ROOT,
