@@ -30,6 +30,10 @@ class IssuedToken:
 
 def application_get(*, slug: str | None) -> Application:
     """The active application with this slug; invalid-param naming `application` otherwise."""
+    if slug and "\x00" in slug:  # PostgreSQL text cannot hold NUL: it names nothing
+        raise InvalidParam(
+            "application", "Unknown application. Use planoauth, planoorder or planox2."
+        )
     try:
         return Application.objects.get(slug=slug or DEFAULT_APPLICATION, is_active=True)
     except Application.DoesNotExist:

@@ -33,7 +33,9 @@ def prefix_of(raw: str) -> str | None:
     """The lookup prefix of a raw token, or None when it cannot be one of ours."""
     if not raw.startswith(TOKEN_MARK) or len(raw) < len(TOKEN_MARK) + PREFIX_LENGTH + 20:
         return None
-    return raw[len(TOKEN_MARK) : len(TOKEN_MARK) + PREFIX_LENGTH]
+    prefix = raw[len(TOKEN_MARK) : len(TOKEN_MARK) + PREFIX_LENGTH]
+    # only our alphabet: anything else (a NUL from a `token` parameter) never reaches a query
+    return prefix if all(character in _ALPHABET for character in prefix) else None
 
 
 def matches(raw: str, key_hash: str) -> bool:
