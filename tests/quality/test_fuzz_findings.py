@@ -258,3 +258,14 @@ def test_a_mountain_time_at_the_end_of_the_calendar_is_refused_not_a_crash(world
         )
         assert response.status_code == 400, (moment, response.content)
         assert list(response.json()["errors"]) == ["stage_at_mt"]
+
+
+def test_nul_in_an_application_or_a_token_parameter_is_refused_not_a_crash(world):
+    """Found by schemathesis on PostgreSQL (text holds no U+0000): `application` with a NUL
+    reached the applications query (500); a `token` parameter could reach the token lookup."""
+    api = bearer(world.staff)
+    response = api.get("/api/orders", {"application": "plano\x00auth"})
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["application"]
+    forged = "od_" + "\x00" * 12 + "x" * 40
+    response = APIClient().get("/api/v3/group_orders", {"token": forged})
+    assert response.status_code == 401 and response.json()["status"] == "invalid-token"
