@@ -223,6 +223,9 @@ def test_a_worker_whose_database_connections_drop_resumes_the_job(settings):
     retry = job.events.get(event="retry_scheduled")
     # psycopg words the lost connection by where it was: "terminating connection ...",
     # "server closed the connection unexpectedly", "consuming input failed"
-    assert "OperationalError" in retry.message
+    assert re.search(
+        r"terminating connection|server closed the connection|consuming input failed",
+        retry.message,
+    ), retry.message
     assert_imported_once(group_order, total=3000, accepted=2969)
     assert ImportBatch.objects.filter(group_order=group_order).count() == 30
