@@ -14,6 +14,7 @@
 
 import errno
 import io
+import re
 import smtplib
 from datetime import timedelta
 
