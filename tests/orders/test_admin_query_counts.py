@@ -48,3 +48,23 @@ def test_change_page_queries_do_not_grow_with_the_history(admin_client):
     long = _queries(admin_client, path)
 
     assert long == short
+
+
+def test_deep_pages_read_ids_first_and_show_the_same_rows(admin_client, monkeypatch):
+    from orders.admin import EstimatedCountPaginator
+
+    for _ in range(9):
+        OrderFactory(stage="received")
+    monkeypatch.setattr("orders.admin.OrderAdmin.list_per_page", 2)
+
+    def page_ids(page: int) -> list[int]:
+        response = admin_client.get(f"{CHANGELIST}?p={page}")
+        return [order.pk for order in response.context["cl"].result_list]
+
+    plain = [page_ids(page) for page in (1, 3, 5)]
+    monkeypatch.setattr(EstimatedCountPaginator, "IDS_FIRST_FROM", 2)
+    with CaptureQueriesContext(connection) as captured:
+        ids_first = [page_ids(page) for page in (1, 3, 5)]
+
+    assert ids_first == plain and plain[1] and len(plain[2]) == 1
+    assert any('"orders_order"."id" IN' in q["sql"] for q in captured.captured_queries)
