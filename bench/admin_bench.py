@@ -75,6 +75,7 @@ def main() -> None:
     sample = Order.objects.filter(pk__lte=max(1, total * 6 // 10)).order_by("-id").first()
     in_production = Stage.objects.get(slug="in-production").pk
     deep = max(1, min(200, total // 100))
+    deeper = max(1, min(1000, total // 60))
     pages = [
         ("changelist, default", "/admin/orders/order/"),
         ("filtered: stage", f"/admin/orders/order/?stage={in_production}"),
@@ -91,6 +92,7 @@ def main() -> None:
         ("searched: e-mail", f"/admin/orders/order/?q={sample.email}"),
         ("searched: last name prefix", "/admin/orders/order/?q=Okaf"),
         (f"page {deep} of the default list", f"/admin/orders/order/?p={deep}"),
+        (f"page {deeper} of the default list", f"/admin/orders/order/?p={deeper}"),
         ("change page", f"/admin/orders/order/{sample.pk}/change/"),
     ]
     rows = []
