@@ -54,11 +54,11 @@ CHECKS_RUN = [CHECKS.get_one(name) for name in CHECK_NAMES]
 
 def checks_for(case) -> list:
     """Every check, for every case — but one: a "negative" multipart body that is not an
-    object (e.g. `[]`) can only be sent as the multipart preamble, which the format ignores
+    object (e.g. `[]`, `null`) can only be sent as the multipart preamble, which the format ignores
     (RFC 2046), so the server rightly reads an empty form. Such a case is still checked for
     5xx and for its answer's status and body against the schema."""
     multipart = (case.media_type or "").startswith("multipart/")
-    if multipart and case.body is not None and not isinstance(case.body, dict):
+    if multipart and not isinstance(case.body, dict):  # [] or null: only a preamble
         return [check for check in CHECKS_RUN if check.__name__ != "negative_data_rejection"]
     return CHECKS_RUN
 
