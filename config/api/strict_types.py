@@ -39,16 +39,28 @@ def _type_error(field: serializers.Field, value) -> str | None:
     return None
 
 
+def _length_error(field: serializers.Field, value) -> str | None:
+    """DRF measures a text after trimming its surrounding whitespace; the schema (maxLength)
+    measures what was sent. Sent text longer than the limit is refused, as documented."""
+    limit = getattr(field, "max_length", None)
+    if isinstance(field, serializers.CharField) and limit and isinstance(value, str):
+        if len(value) > limit:
+            return f"Ensure this field has no more than {limit} characters."
+    return None
+
+
 class StrictJsonTypesMixin:
     """Put before `serializers.Serializer` in an input serializer's bases."""
 
     def to_internal_value(self, data):
-        if isinstance(data, Mapping) and not isinstance(data, (QueryDict, FormParams)):
+        if isinstance(data, Mapping):
+            typed = not isinstance(data, (QueryDict, FormParams))
             errors = {}
             for name, field in self.fields.items():
                 if field.read_only or name not in data:
                     continue
-                message = _type_error(field, data[name])
+                value = data[name]
+                message = (typed and _type_error(field, value)) or _length_error(field, value)
                 if message:
                     errors[name] = [message]
             if errors:
