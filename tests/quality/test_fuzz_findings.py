@@ -269,3 +269,20 @@ def test_nul_in_an_application_or_a_token_parameter_is_refused_not_a_crash(world
     forged = "od_" + "\x00" * 12 + "x" * 40
     response = APIClient().get("/api/v3/group_orders", {"token": forged})
     assert response.status_code == 401 and response.json()["status"] == "invalid-token"
+
+
+def test_text_is_measured_as_sent(world):
+    """Found by schemathesis (1000 examples): a 42-character telephone whose ends were
+    whitespace passed the documented maxLength of 40 (DRF measures after trimming)."""
+    from accounts.models import ApiToken
+    from tests.factories import UserFactory
+
+    api = APIClient()
+    api.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {token_for(UserFactory(), kind=ApiToken.Kind.SESSION)}"
+    )
+    telephone = "\u00a0\t" + "4" * 40
+    for fmt in ("json", "multipart"):
+        response = api.post("/api/v1/users/client_register", {"telephone": telephone}, format=fmt)
+        assert response.status_code == 400, (fmt, response.content)
+        assert list(response.json()["errors"]) == ["telephone"]
