@@ -148,7 +148,7 @@ class StageFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "none":
             return queryset.filter(current_status__isnull=True)
-        if self.value() and self.value().isdigit():
+        if self.value() and self.value().isascii() and self.value().isdigit():
             return queryset.filter(current_status__stage_id=int(self.value()))
         return queryset
 
@@ -166,7 +166,7 @@ class AssigneeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "none":
             return queryset.filter(assignee__isnull=True)
-        if self.value() and self.value().isdigit():
+        if self.value() and self.value().isascii() and self.value().isdigit():
             return queryset.filter(assignee_id=int(self.value()))
         return queryset
 

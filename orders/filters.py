@@ -15,7 +15,7 @@ def _id_or_slug(value: str) -> tuple[list[int], list[str]]:
     for part in (item.strip() for item in value.split(",")):
         if not part:
             continue
-        if part.isdigit():
+        if part.isascii() and part.isdigit():
             ids.append(int(part))
         else:
             slugs.append(part)
@@ -109,7 +109,7 @@ class OrderFilter(django_filters.FilterSet):
     def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value.strip().lower() == "none":
             return queryset.filter(assignee__isnull=True)
-        if not value.strip().isdigit():
+        if not (value.strip().isascii() and value.strip().isdigit()):
             return queryset.none()
         return queryset.filter(assignee_id=int(value))
 
@@ -119,7 +119,7 @@ class OrderFilter(django_filters.FilterSet):
 
     def filter_group_order(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
-        if value.isdigit():
+        if value.isascii() and value.isdigit():
             return queryset.filter(group_order_id=int(value))
         try:
             public_id = uuid.UUID(value)

@@ -159,7 +159,8 @@ def order_get(
 
 def _as_id(value: int | str) -> int | None:
     text = str(value).strip()
-    return int(text) if text.isdigit() and len(text) < 19 else None
+    # ASCII digits only: "¹".isdigit() is true, and int("¹") raises
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
 
 
 # --------------------------------------------------------------------------- customer

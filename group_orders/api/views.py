@@ -66,7 +66,8 @@ def _whole_number(request, name: str, default: int, maximum: int | None = None) 
     value = request.query_params.get(name)
     if value in (None, ""):
         return default
-    if not value.isdigit() or int(value) < 1 or (maximum and int(value) > maximum):
+    digits = value.isascii() and value.isdigit()  # "¹".isdigit() is true; int("¹") raises
+    if not digits or int(value) < 1 or (maximum and int(value) > maximum):
         limit = f" from 1 to {maximum}" if maximum else " of 1 or more"
         raise InvalidParam(name, f"{name} must be a whole number{limit}.")
     return int(value)

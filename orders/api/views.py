@@ -59,7 +59,8 @@ LIST_PARAM_NAMES = _list_param_names()
 def _per_page(value: str | None) -> int:
     if value in (None, ""):
         return PER_PAGE_DEFAULT
-    if not str(value).isdigit() or not 1 <= int(value) <= PER_PAGE_MAX:
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= PER_PAGE_MAX:
         raise InvalidParam("per_page", f"per_page must be a whole number from 1 to {PER_PAGE_MAX}.")
     return int(value)
 
