@@ -52,13 +52,27 @@ load_all_checks()
 CHECKS_RUN = [CHECKS.get_one(name) for name in CHECK_NAMES]
 
 
+def _form_cannot_carry(body) -> bool:
+    """Whether a form (urlencoded or multipart: flat text fields) cannot carry this body as
+    generated: not an object at all (`[]`, `null` travel as the multipart preamble, which the
+    format ignores, RFC 2046), or an object holding objects (`lines: [{name: ...}]`)."""
+    if not isinstance(body, dict):
+        return True
+    for value in body.values():
+        items = value if isinstance(value, list) else [value]
+        if any(isinstance(item, (dict, list)) for item in items):
+            return True
+    return False
+
+
 def checks_for(case) -> list:
-    """Every check, for every case — but one: a "negative" multipart body that is not an
-    object (e.g. `[]`, `null`) can only be sent as the multipart preamble, which the format ignores
-    (RFC 2046), so the server rightly reads an empty form. Such a case is still checked for
-    5xx and for its answer's status and body against the schema."""
-    multipart = (case.media_type or "").startswith("multipart/")
-    if multipart and not isinstance(case.body, dict):  # [] or null: only a preamble
+    """Every check, for every case — but one: a "negative" form body that a form cannot carry
+    arrives as something else (an empty form, flat strings), which the server rightly reads
+    as what arrived. Such a case is still checked for 5xx and for its answer's status, headers
+    and body against the schema."""
+    media_type = case.media_type or ""
+    form = media_type.startswith("multipart/") or media_type.endswith("x-www-form-urlencoded")
+    if form and _form_cannot_carry(case.body):
         return [check for check in CHECKS_RUN if check.__name__ != "negative_data_rejection"]
     return CHECKS_RUN
 
