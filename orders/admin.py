@@ -319,7 +319,7 @@ def _action_form(modeladmin, request, queryset, *, form_class, action, title, in
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
         "select_across": request.POST.get("select_across", "0"),
     }
-    return None, TemplateResponse(request, "admin/orders/order/action_form.html", context)
+    return None, TemplateResponse(request, "admin/order_action_form.html", context)
 
 
 def _apply(modeladmin, request, queryset, verb: str, change) -> None:

@@ -342,9 +342,16 @@ def advance_stage(modeladmin, request, queryset):
         context = {
             **modeladmin.admin_site.each_context(request),
             "title": "Advance stage",
+            "intro": (
+                "Each order moves only if its current stage allows the move; the others are "
+                "reported with the reason."
+            ),
+            "submit": "Record stage",
             "opts": modeladmin.model._meta,
             "form": form,
             "orders": orders,
+            "count": len(orders),
+            "action": "advance_stage",
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "select_across": request.POST.get("select_across", "0"),
         }
