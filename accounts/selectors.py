@@ -3,14 +3,17 @@
 from typing import Any
 
 from django.contrib.auth.models import Permission
+from django.db.models import Q
 
-from accounts.models import ApiToken, Application, ApplicationRole, Client, Employee, Liaison, User
+from accounts.models import ApiToken, Application, ApplicationRole, Client, User
 
 
 def user_has_role_record(user: User) -> bool:
-    """True when the user has a client, employee or liaison record."""
-    return any(
-        model.objects.filter(user_id=user.pk).exists() for model in (Client, Employee, Liaison)
+    """True when the user has a client, employee or liaison record (one query)."""
+    return (
+        User.objects.filter(pk=user.pk)
+        .filter(Q(client__isnull=False) | Q(employee__isnull=False) | Q(liaison__isnull=False))
+        .exists()
     )
 
 
