@@ -28,11 +28,9 @@ from decimal import Decimal
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
-from accounts import roles
 from accounts.actors import Actor
 from accounts.demo import DemoPeople
-from accounts.models import Application, Client, Employee
-from accounts.services import role_grant
+from accounts.models import Client, Employee
 from config.bulk_rows import BulkRows
 from orders.models import (
     Address,
@@ -193,9 +191,6 @@ def seed_catalogue(people: DemoPeople) -> Catalogue:
                 postal_code="94612",
                 is_primary_shipping=True,
             )
-    # the liaison reads their clients' orders through the customer API
-    for application in Application.objects.all():
-        role_grant(user=people.liaison, application=application, role_name=roles.CUSTOMER)
     assignees = [employee.user for employee in Employee.objects.select_related("user")]
     return Catalogue(locations, service_types, plans, list(people.clients), assignees)
 
