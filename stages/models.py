@@ -54,7 +54,7 @@ class OrderStatus(models.Model):
         on_delete=models.CASCADE,
         related_name="current_status",
     )
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", db_index=False)
     stage_trigger = models.CharField(max_length=120, blank=True)
     stage_at = models.DateTimeField(help_text="When the current stage began.")
     status_updated_at = models.DateTimeField()
@@ -113,8 +113,16 @@ class OrderStatus(models.Model):
 class OrderStage(models.Model):
     """Append-only stage history of an order or order request."""
 
+    # Every index is paid for by every stage row (an import writes one per order): the
+    # subjects are served by the (subject, stage_at, id) indexes, the catalogue keys by none
+    # (a handful of stages, never deleted while used), the optional actors by partial ones.
     order = models.ForeignKey(
-        "orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="stages"
+        "orders.Order",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="stages",
+        db_index=False,
     )
     order_request = models.ForeignKey(
         "orders.OrderRequest",
@@ -122,10 +130,11 @@ class OrderStage(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="stages",
+        db_index=False,
     )
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", db_index=False)
     previous_stage = models.ForeignKey(
-        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     stage_trigger = models.CharField(max_length=120, blank=True)
     stage_at = models.DateTimeField(help_text="When the stage happened (stage_at_mt, in UTC).")
@@ -140,7 +149,12 @@ class OrderStage(models.Model):
 
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     actor_application = models.ForeignKey(
         "accounts.Application",
@@ -148,6 +162,7 @@ class OrderStage(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     actor_label = models.CharField(
         max_length=255, blank=True, help_text="Who acted, as shown to people."
@@ -159,6 +174,7 @@ class OrderStage(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
         help_text="The user named by created_by_id, if any.",
     )
     updated_by = models.CharField(max_length=255, blank=True)
@@ -182,7 +198,21 @@ class OrderStage(models.Model):
         indexes = [
             models.Index(fields=["order", "stage_at", "id"], name="order_stage_order_idx"),
             models.Index(
-                fields=["order_request", "stage_at", "id"], name="order_stage_request_idx"
+                fields=["order_request", "stage_at", "id"],
+                condition=Q(order_request__isnull=False),
+                name="order_stage_request_idx",
+            ),
+            *(
+                models.Index(
+                    fields=[name],
+                    condition=Q(**{f"{name}__isnull": False}),
+                    name=f"stage_{short}_idx",
+                )
+                for name, short in [
+                    ("actor_user", "actor_user"),
+                    ("actor_application", "actor_app"),
+                    ("created_by_user", "created_by"),
+                ]
             ),
         ]
 

@@ -415,11 +415,13 @@ def order_statuses_start_bulk(
 
 
 def order_statuses_start_copy(
-    *, orders: Sequence[Order], actor: Actor, stage_trigger: str, stage: str = INITIAL_STAGE
+    *, orders: Sequence, actor: Actor, stage_trigger: str, stage: str = INITIAL_STAGE
 ) -> dict[str, int]:
     """`order_statuses_start_bulk` through `BulkRows` (COPY on PostgreSQL): the same rows and
-    values, without a model instance per row. The orders must have their primary keys (taken
-    up front) and be written in the same transaction before this runs. Returns rows per table.
+    values, without a model instance per row. The orders (an `Order` or anything with its
+    pk, customer, external_id, delivery_rush, due_date and notes, such as
+    `orders.services.create.CreatedOrder`) must have their primary keys (taken up front) and
+    be written in the same transaction before this runs. Returns rows per table.
     """
     initial = stage_get(stage)
     now = timezone.now()
@@ -467,7 +469,7 @@ def order_statuses_start_copy(
         customer = order.customer
         statuses.add(
             order.pk,
-            order.customer_id,
+            customer.pk if customer else None,
             customer.billing_postal_code if customer else "",
             order.external_id or "",
             order.delivery_rush,

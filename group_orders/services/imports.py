@@ -19,14 +19,16 @@ What callers may rely on:
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.core.files import File
-from django.db import IntegrityError, reset_queries, transaction
+from django.db import IntegrityError, connection, connections, reset_queries, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -41,7 +43,7 @@ from group_orders.services.rows import Catalogue, RowNormaliser, values_for_repo
 from group_orders.services.uploads import max_upload_bytes, setting, xlsx_stream_above
 from group_orders.spreadsheets import csv_rows, is_blank, xlsx_rows
 from orders.models import Order
-from orders.services import OrderDraft, orders_create_bulk
+from orders.services import OrderDraft, orders_create_bulk_keys
 
 logger = logging.getLogger("orderdesk.group_orders")
 
@@ -182,8 +184,23 @@ def _draft(values: dict[str, Any], group_order: GroupOrder) -> OrderDraft:
     )
 
 
+@dataclass
+class CheckedBatch:
+    """A batch read and normalised (no database yet): each row with its values and the
+    reasons found so far; duplicates inside the batch are already among them."""
+
+    index: int
+    rows: list[SourceRow]
+    checked: list[tuple[SourceRow, dict[str, Any], list[str]]]
+    first_row_of: dict[str, int]  # external id -> the batch row that has it first
+    percent: int
+
+
 class BatchImporter:
-    """Validates and commits the batches of one import run."""
+    """Checks and commits the batches of one import run.
+
+    `check` is pure Python (the reading thread); `run` talks to the database (the writer).
+    """
 
     def __init__(self, *, group_order: GroupOrder, normaliser: RowNormaliser, actor: Actor):
         self.group_order = group_order
@@ -191,13 +208,12 @@ class BatchImporter:
         self.actor = actor
         self.insert_seconds = 0.0
 
-    def _classify(self, batch: list[SourceRow]) -> tuple[list[_Accepted], list[_Rejected]]:
-        accepted: list[_Accepted] = []
-        rejected: list[_Rejected] = []
+    def check(self, index: int, batch: list[SourceRow], percent: int) -> CheckedBatch:
         first_row_of: dict[str, int] = {}
         checked: list[tuple[SourceRow, dict[str, Any], list[str]]] = []
+        normalise = self.normaliser.normalise
         for row in batch:
-            values, errors = self.normaliser.normalise(row.cells)
+            values, errors = normalise(row.cells)
             external_id = values.get("external_id") or ""
             if external_id:
                 if external_id in first_row_of:
@@ -208,12 +224,24 @@ class BatchImporter:
                 else:
                     first_row_of[external_id] = row.number
             checked.append((row, values, errors))
+        return CheckedBatch(index, batch, checked, first_row_of, percent)
+
+    def _classify(
+        self, batch: CheckedBatch, refused: dict[int, str]
+    ) -> tuple[list[_Accepted], list[_Rejected]]:
+        """Accepted and rejected rows, now that the database says which ids are taken
+        (and, on a retry, which rows the orders service refused)."""
+        accepted: list[_Accepted] = []
+        rejected: list[_Rejected] = []
+        first_row_of = batch.first_row_of
         clashes = self._external_id_clashes(list(first_row_of))
-        for row, values, errors in checked:
+        for row, values, errors in batch.checked:
             external_id = values.get("external_id") or ""
             clash = clashes.get(external_id)
             if clash and first_row_of.get(external_id) == row.number:
-                errors.append(clash)
+                errors = [*errors, clash]
+            if row.number in refused:
+                errors = [*errors, refused[row.number]]
             if errors:
                 rejected.append(_Rejected(row, errors, external_id))
             else:
@@ -251,120 +279,118 @@ class BatchImporter:
                 )
         return clashes
 
-    def run(self, index: int, batch: list[SourceRow], percent: int) -> BatchOutcome | None:
-        """Validate and commit one batch; None when another runner committed it already."""
-        accepted, rejected = self._classify(batch)
+    def run(self, batch: CheckedBatch) -> BatchOutcome | None:
+        """Commit one checked batch; None when another runner committed it already.
+
+        The external ids are checked against the database inside the batch's transaction.
+        A row the orders service still refuses, or whose external id a concurrent import
+        took first, is rejected with that reason and the batch committed again without it.
+        """
+        refused: dict[int, str] = {}  # row number -> why the database refused it
         for _attempt in range(MAX_BATCH_RETRIES):
             started = time.perf_counter()
+            accepted: list[_Accepted] = []
             try:
-                numbers = self._commit(index, batch, accepted, rejected, percent)
+                with transaction.atomic():
+                    if self._committed_already(batch.index):
+                        return None
+                    accepted, rejected = self._classify(batch, refused)
+                    numbers = self._write(batch, accepted, rejected)
             except InvalidParam as exc:
                 # the orders service refused a row our checks let through: reject that row
-                self._reject_named_rows(exc, accepted, rejected)
+                refused.update(self._named_rows(exc, accepted))
                 continue
             except IntegrityError:
-                # an external id was taken by a concurrent import between check and insert
-                if not self._reject_taken_external_ids(accepted, rejected):
+                # an external id was taken by a concurrent import between check and insert;
+                # the next try's check sees it
+                taken = self._external_id_clashes(
+                    [item.values["external_id"] for item in accepted if item.values["external_id"]]
+                )
+                if not taken:
                     raise
                 continue
             finally:
                 self.insert_seconds += time.perf_counter() - started
-            if numbers is None:
-                return None
             return BatchOutcome(
                 accepted=[
                     [number, item.row.number, *values_for_report(item.values)]
                     for number, item in zip(numbers, accepted, strict=True)
                 ],
                 rejected=[_rejected_report_row(item) for item in rejected],
-                rows=len(batch),
+                rows=len(batch.rows),
             )
-        raise RuntimeError(f"Batch {index} could not be committed after {MAX_BATCH_RETRIES} tries.")
+        raise RuntimeError(
+            f"Batch {batch.index} could not be committed after {MAX_BATCH_RETRIES} tries."
+        )
 
-    def _commit(
-        self,
-        index: int,
-        batch: list[SourceRow],
-        accepted: list[_Accepted],
-        rejected: list[_Rejected],
-        percent: int,
-    ) -> list[str] | None:
+    def _committed_already(self, index: int) -> bool:
+        """Lock the group order (one committer at a time) and look for the checkpoint."""
+        GroupOrder.objects.select_for_update().only("pk").get(pk=self.group_order.pk)
+        return ImportBatch.objects.filter(group_order=self.group_order, index=index).exists()
+
+    def _write(
+        self, batch: CheckedBatch, accepted: list[_Accepted], rejected: list[_Rejected]
+    ) -> list[str]:
+        """The batch's orders, rejected rows, checkpoint and counts (in the caller's
+        transaction); the new orders' numbers."""
         group_order = self.group_order
-        with transaction.atomic():
-            GroupOrder.objects.select_for_update().only("pk").get(pk=group_order.pk)
-            if ImportBatch.objects.filter(group_order=group_order, index=index).exists():
-                return None
-            drafts = [_draft(item.values, group_order) for item in accepted]
-            orders = (
-                orders_create_bulk(rows=drafts, actor=self.actor, group_order=group_order)
-                if drafts
-                else []
+        index = batch.index
+        drafts = [_draft(item.values, group_order) for item in accepted]
+        orders = (
+            orders_create_bulk_keys(
+                rows=drafts, actor=self.actor, group_order=group_order, record_history=False
             )
-            RejectedRow.objects.bulk_create(
-                [
-                    RejectedRow(
-                        group_order=group_order,
-                        batch_index=index,
-                        row_number=item.row.number,
-                        external_id=item.external_id[:120],
-                        cells=[_json_cell(cell) for cell in item.row.cells],
-                        reasons=item.reasons,
-                    )
-                    for item in rejected
-                ]
-            )
-            numbers = [order.number for order in orders]
-            ImportBatch.objects.create(
-                group_order=group_order,
-                index=index,
-                first_row=batch[0].number,
-                last_row=batch[-1].number,
-                rows=len(batch),
-                accepted=len(accepted),
-                rejected=len(rejected),
-                order_numbers=numbers,
-            )
-            GroupOrder.objects.filter(pk=group_order.pk).update(
-                total_orders=F("total_orders") + len(batch),
-                successful_orders=F("successful_orders") + len(accepted),
-                rejected_orders=F("rejected_orders") + len(rejected),
-                processed_rows=batch[-1].number,
-                progress=percent,
-                updated_at=timezone.now(),
-            )
+            if drafts
+            else []
+        )
+        RejectedRow.objects.bulk_create(
+            [
+                RejectedRow(
+                    group_order=group_order,
+                    batch_index=index,
+                    row_number=item.row.number,
+                    external_id=item.external_id[:120],
+                    cells=[_json_cell(cell) for cell in item.row.cells],
+                    reasons=item.reasons,
+                )
+                for item in rejected
+            ]
+        )
+        numbers = [order.number for order in orders]
+        rows = batch.rows
+        ImportBatch.objects.create(
+            group_order=group_order,
+            index=index,
+            first_row=rows[0].number,
+            last_row=rows[-1].number,
+            rows=len(rows),
+            accepted=len(accepted),
+            rejected=len(rejected),
+            order_numbers=numbers,
+        )
+        GroupOrder.objects.filter(pk=group_order.pk).update(
+            total_orders=F("total_orders") + len(rows),
+            successful_orders=F("successful_orders") + len(accepted),
+            rejected_orders=F("rejected_orders") + len(rejected),
+            processed_rows=rows[-1].number,
+            progress=batch.percent,
+            updated_at=timezone.now(),
+        )
         return numbers
 
     @staticmethod
-    def _reject_named_rows(
-        exc: InvalidParam, accepted: list[_Accepted], rejected: list[_Rejected]
-    ) -> None:
+    def _named_rows(exc: InvalidParam, accepted: list[_Accepted]) -> dict[int, str]:
+        """Row number -> reason, for the rows (`rows.<position>.<field>`) an error names."""
         named = {}
         for param, messages in exc.errors.items():
             match = _ROW_PARAM.match(param)
-            if match:
+            if match and int(match.group(1)) < len(accepted):
                 field_name = param[match.end() :]
-                named[int(match.group(1))] = f"{field_name}: {' '.join(messages)}"
+                row = accepted[int(match.group(1))].row
+                named[row.number] = f"{field_name}: {' '.join(messages)}"
         if not named:
             raise exc
-        for position in sorted(named, reverse=True):
-            item = accepted.pop(position)
-            rejected.append(
-                _Rejected(item.row, [named[position]], item.values.get("external_id") or "")
-            )
-        rejected.sort(key=lambda item: item.row.number)
-
-    def _reject_taken_external_ids(
-        self, accepted: list[_Accepted], rejected: list[_Rejected]
-    ) -> bool:
-        ids = [item.values["external_id"] for item in accepted if item.values["external_id"]]
-        clashes = self._external_id_clashes(ids)
-        moved = [item for item in accepted if clashes.get(item.values["external_id"] or "")]
-        for item in moved:
-            accepted.remove(item)
-            external_id = item.values["external_id"]
-            rejected.append(_Rejected(item.row, [clashes[external_id]], external_id))
-        rejected.sort(key=lambda item: item.row.number)
-        return bool(moved)
+        return named
 
 
 def _rejected_report_row(item: _Rejected) -> list[Any]:
@@ -372,18 +398,15 @@ def _rejected_report_row(item: _Rejected) -> list[Any]:
 
 
 def _replay(
-    *,
-    group_order: GroupOrder,
-    checkpoint: ImportBatch,
-    batch: list[SourceRow],
-    normaliser: RowNormaliser,
+    *, group_order: GroupOrder, checkpoint: ImportBatch, batch: CheckedBatch
 ) -> BatchOutcome:
     """The report rows of a batch committed by an earlier run, from the file and the
     checkpoint (which rows were rejected and why, which order numbers the others got)."""
+    rows = batch.rows
     if (checkpoint.first_row, checkpoint.last_row, checkpoint.rows) != (
-        batch[0].number,
-        batch[-1].number,
-        len(batch),
+        rows[0].number,
+        rows[-1].number,
+        len(rows),
     ):
         raise PermanentJobError(
             f"The file no longer matches the checkpoint of batch {checkpoint.index}: "
@@ -398,13 +421,55 @@ def _replay(
         ImportBatch.objects.filter(pk=checkpoint.pk).values_list("order_numbers", flat=True).get()
     )
     accepted, rejected = [], []
-    for row in batch:
+    for row, values, _ in batch.checked:
         if row.number in reasons:
             rejected.append(["; ".join(reasons[row.number]), row.number, *row.cells])
             continue
-        values, _ = normaliser.normalise(row.cells)
         accepted.append([next(numbers, ""), row.number, *values_for_report(values)])
-    return BatchOutcome(accepted=accepted, rejected=rejected, rows=len(batch))
+    return BatchOutcome(accepted=accepted, rejected=rejected, rows=len(rows))
+
+
+class BatchPipeline:
+    """Hands checked batches, in order, to `commit`: on PostgreSQL outside a transaction in
+    one writer thread with its own connection (the database inserts batch N while this
+    thread reads and checks batch N+1), at most `depth` batches ahead; elsewhere inline.
+
+    One writer keeps the batches committing in file order, which the duplicate checks
+    against earlier batches and the report files rely on.
+    """
+
+    def __init__(self, commit: Callable[[CheckedBatch], None], *, depth: int = 2) -> None:
+        self.commit = commit
+        self.depth = depth
+        threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
+        self.executor = ThreadPoolExecutor(max_workers=1) if threaded else None
+        self.pending: deque[Future] = deque()
+
+    def submit(self, batch: CheckedBatch) -> None:
+        if self.executor is None:
+            self.commit(batch)
+            return
+        while len(self.pending) >= self.depth:
+            self.pending.popleft().result()  # re-raises the writer's error here
+        self.pending.append(self.executor.submit(self.commit, batch))
+
+    def finish(self) -> None:
+        """Wait for every batch; the writer's first error is raised here."""
+        try:
+            while self.pending:
+                self.pending.popleft().result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.executor is None:
+            return
+        for future in self.pending:
+            future.cancel()
+        # the writer thread's connection: nothing else would close it
+        self.executor.submit(connections.close_all).result()
+        self.executor.shutdown()
+        self.executor = None
 
 
 # --------------------------------------------------------------------------- the run
@@ -493,28 +558,30 @@ def group_order_import_run(*, group_order_id: int, ctx: JobContext | None = None
     rows = reader.rows()
     first = next(rows, None)  # reads the header too
     writer = ReportWriterProcess(columns=list(COLUMN_NAMES), rejected_header=reader.header)
-    replayed = imported = 0
+    counts = {"replayed": 0, "imported": 0}
+
+    def commit(batch: CheckedBatch) -> None:
+        checkpoint = done.get(batch.index)
+        if checkpoint is not None:
+            outcome = _replay(group_order=group_order, checkpoint=checkpoint, batch=batch)
+            counts["replayed"] += 1
+        else:
+            outcome = importer.run(batch)
+            if outcome is None:  # another runner holds this import: let it finish
+                raise LeaseLost(f"Batch {batch.index} was committed by another runner.")
+            counts["imported"] += 1
+        writer.write(outcome.accepted, outcome.rejected)
+        reset_queries()  # DEBUG keeps every query; an import would fill memory with them
+
+    pipeline = BatchPipeline(commit)
     try:
         pending = [first] if first is not None else []
         size = group_order.batch_size or batch_size_setting()
         for index, batch in enumerate(_batches(_chain(pending, rows), size)):
-            if index in done:
-                outcome = _replay(
-                    group_order=group_order,
-                    checkpoint=done[index],
-                    batch=batch,
-                    normaliser=normaliser,
-                )
-                replayed += 1
-            else:
-                if ctx is not None:
-                    ctx.heartbeat()
-                outcome = importer.run(index, batch, reader.percent)
-                if outcome is None:  # another runner holds this import: let it finish
-                    raise LeaseLost(f"Batch {index} was committed by another runner.")
-                imported += 1
-            writer.write(outcome.accepted, outcome.rejected)
-            reset_queries()  # DEBUG keeps every query; an import would fill memory with them
+            if ctx is not None and index not in done:
+                ctx.heartbeat()
+            pipeline.submit(importer.check(index, batch, reader.percent))
+        pipeline.finish()
         rows_seconds = time.perf_counter() - started
         waited = time.perf_counter()
         report = writer.finish()
@@ -523,11 +590,12 @@ def group_order_import_run(*, group_order_id: int, ctx: JobContext | None = None
         stored = _store_reports(group_order, report["paths"])
         store_seconds = time.perf_counter() - store_started
     except BaseException:
+        pipeline.close()
         writer.abort()
         raise
     writer.cleanup()
     total_seconds = time.perf_counter() - started
-    counts = ImportBatch.objects.filter(group_order=group_order).aggregate(rows=Sum("rows"))
+    totals = ImportBatch.objects.filter(group_order=group_order).aggregate(rows=Sum("rows"))
     timings = {
         "seconds": round(total_seconds, 3),
         "read_validate_insert_seconds": round(rows_seconds, 3),
@@ -536,9 +604,9 @@ def group_order_import_run(*, group_order_id: int, ctx: JobContext | None = None
         "reports_writer_seconds": report.get("seconds"),
         "reports_writer_peak_mb": round(report.get("peak_rss_kb", 0) / 1024, 1),
         "store_seconds": round(store_seconds, 3),
-        "rows_per_second": round((counts["rows"] or 0) / total_seconds) if total_seconds else 0,
-        "batches_imported": imported,
-        "batches_replayed": replayed,
+        "rows_per_second": round((totals["rows"] or 0) / total_seconds) if total_seconds else 0,
+        "batches_imported": counts["imported"],
+        "batches_replayed": counts["replayed"],
         "attempt": ctx.job.attempts if ctx is not None else None,
     }
     group_order = _complete(group_order, stored, timings, actor)

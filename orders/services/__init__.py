@@ -39,8 +39,10 @@ from orders.services.create import (
     BULK_BATCH_SIZE,
     TRIGGER_CREATED,
     TRIGGER_IMPORTED,
+    CreatedOrder,
     order_create,
     orders_create_bulk,
+    orders_create_bulk_keys,
 )
 from orders.services.drafts import LineDraft, OrderDraft, TotalDraft, order_draft_check
 from orders.services.numbers import order_numbers_allocate
@@ -48,6 +50,7 @@ from orders.services.parts import OrderPart, order_part_delete, order_part_save
 
 __all__ = [
     "BULK_BATCH_SIZE",
+    "CreatedOrder",
     "COMPLETION_JOB",
     "ORDER_UPDATABLE_FIELDS",
     "TRIGGER_CREATED",
@@ -78,4 +81,5 @@ __all__ = [
     "order_soft_delete",
     "order_update",
     "orders_create_bulk",
+    "orders_create_bulk_keys",
 ]

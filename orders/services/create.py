@@ -1,10 +1,16 @@
 """Creating orders: one through the API or the admin, many at once for imports."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
 from django.db import connection, models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.actors import Actor
+from accounts.models import Client
 from config.api.errors import InvalidParam
 from config.bulk_rows import BulkRows, copy_text
 from orders.models import Order, OrderLine, OrderTotal
@@ -129,6 +135,20 @@ def order_create(*, draft: OrderDraft, actor: Actor, stage_trigger: str = TRIGGE
     return order
 
 
+@dataclass(slots=True)
+class CreatedOrder:
+    """An order written by `orders_create_bulk_keys`: its keys and what its status row
+    mirrors (no model instance: imports write hundreds of thousands)."""
+
+    pk: int
+    number: str
+    customer: Client | None
+    external_id: str | None
+    delivery_rush: bool
+    due_date: date | None
+    notes: str
+
+
 @transaction.atomic
 def orders_create_bulk(
     *,
@@ -152,15 +172,25 @@ def orders_create_bulk(
       `stages.services.order_statuses_start_copy`; elsewhere `bulk_create` and
       `order_statuses_start_bulk`. Both write the same rows and values.
     - Writes one simple-history "+" row per order with the actor, unless `record_history` is
-      false (demo data at scale).
+      false (demo data at scale; imports, whose stage history names the importer).
     - Returns the orders in the order of `rows`, with primary keys.
 
     Keep `rows` to a few thousand per call and call again for more; the caller chooses the
-    transaction size.
+    transaction size. `orders_create_bulk_keys` does the same and returns only the keys.
     """
-    for index, draft in enumerate(rows):
-        _draft_validate(draft, prefix=f"rows.{index}.")
-    _check_unique_ids(rows, prefix="rows.{index}.")
+    if _use_copy():
+        created = orders_create_bulk_keys(
+            rows=rows,
+            actor=actor,
+            group_order=group_order,
+            stage_trigger=stage_trigger,
+            stage=stage,
+            batch_size=batch_size,
+            record_history=record_history,
+        )
+        by_pk = Order.objects.in_bulk([order.pk for order in created])
+        return [by_pk[order.pk] for order in created]
+    _drafts_check(rows)
     numbers = iter(order_numbers_allocate(count=sum(1 for d in rows if not d.number)))
     orders = [
         _build_order(
@@ -171,18 +201,6 @@ def orders_create_bulk(
         )
         for draft in rows
     ]
-    if _use_copy():
-        _orders_copy(
-            orders,
-            rows,
-            actor=actor,
-            batch_size=batch_size,
-            history_reason=_history_reason(actor, "Imported") if record_history else None,
-        )
-        order_statuses_start_copy(
-            orders=orders, actor=actor, stage_trigger=stage_trigger, stage=stage
-        )
-        return orders
     if record_history:
         created = bulk_create_with_history(
             orders,
@@ -206,42 +224,142 @@ def orders_create_bulk(
     return orders
 
 
+@transaction.atomic
+def orders_create_bulk_keys(
+    *,
+    rows: list[OrderDraft],
+    actor: Actor,
+    group_order=None,
+    stage_trigger: str = TRIGGER_IMPORTED,
+    stage: str = INITIAL_STAGE,
+    batch_size: int = BULK_BATCH_SIZE,
+    record_history: bool = True,
+) -> list[CreatedOrder]:
+    """`orders_create_bulk` without model instances: the same checks and rows; returns each
+    order's keys (`CreatedOrder`) in the order of `rows`. The path of imports."""
+    if not _use_copy():
+        return [
+            CreatedOrder(
+                pk=order.pk,
+                number=order.number,
+                customer=order.customer,
+                external_id=order.external_id,
+                delivery_rush=order.delivery_rush,
+                due_date=order.due_date,
+                notes=order.notes,
+            )
+            for order in orders_create_bulk(
+                rows=rows,
+                actor=actor,
+                group_order=group_order,
+                stage_trigger=stage_trigger,
+                stage=stage,
+                batch_size=batch_size,
+                record_history=record_history,
+            )
+        ]
+    _drafts_check(rows)
+    numbers = iter(order_numbers_allocate(count=sum(1 for d in rows if not d.number)))
+    created = _orders_copy(
+        rows,
+        numbers=[draft.number or next(numbers) for draft in rows],
+        actor=actor,
+        group_order=group_order,
+        batch_size=batch_size,
+        history_reason=_history_reason(actor, "Imported") if record_history else None,
+    )
+    order_statuses_start_copy(orders=created, actor=actor, stage_trigger=stage_trigger, stage=stage)
+    return created
+
+
+def _drafts_check(rows: list[OrderDraft]) -> None:
+    for index, draft in enumerate(rows):
+        _draft_validate(draft, prefix=f"rows.{index}.")
+    _check_unique_ids(rows, prefix="rows.{index}.")
+
+
 def _use_copy() -> bool:
     """COPY (BulkRows) on PostgreSQL; bulk_create elsewhere."""
     return connection.vendor == "postgresql"
 
 
-def _order_column_text(field: models.Field):
-    """How one Order column becomes COPY text: as `bulk_create` would prepare it."""
+def _pk_or_none(value) -> int | None:
+    return None if value is None else value.pk
+
+
+def _draft_column(name: str) -> tuple[str, Callable[[Any], Any]]:
+    """The Order column (attname) a draft field fills, and how its value becomes the
+    column's value: as `_build_order` and `bulk_create` would store it."""
+    field = Order._meta.get_field(name)
+    if field.is_relation:
+        return field.attname, _pk_or_none
     if isinstance(field, models.GenericIPAddressField):
         # normalised like Django does (IPv6), "" stored as NULL
-        return lambda value: copy_text(field.get_prep_value(value) or None)
-    return copy_text
+        return field.attname, lambda value: field.get_prep_value(value) or None
+    if name == "external_id":
+        return field.attname, lambda value: value or None  # NULL: the unique index ignores it
+    return field.attname, _same
+
+
+def _same(value):
+    return value
+
+
+_DRAFT_COLUMNS = {name: _draft_column(name) for name in _DRAFT_ORDER_FIELDS}
 
 
 def _orders_copy(
-    orders: list[Order],
     drafts: list[OrderDraft],
     *,
+    numbers: list[str],
     actor: Actor,
+    group_order,
     batch_size: int,
     history_reason: str | None,
-) -> None:
+) -> list[CreatedOrder]:
     """PostgreSQL: write the orders (ids taken up front), their simple-history "+" rows
     (`history_reason` None: none), lines and totals with COPY, one statement per table and
-    batch; the same rows and values `bulk_create` (with history) writes."""
+    batch; the same rows and values `bulk_create` (with history) writes.
+
+    A draft field that has one value in every draft of the call is written as a constant
+    (encoded once); only the fields that differ are converted row by row.
+    """
+    if not drafts:
+        return []
     now = timezone.now()
-    # date_modified (auto_now) is the one Order column simple-history does not track
-    fields = [f for f in Order._meta.concrete_fields if f.attname != "date_modified"]
-    columns = [f.attname for f in fields]
-    converters = [_order_column_text(f) for f in fields]
-    order_rows = BulkRows(Order, columns, now=now)
+    first = drafts[0]
+    varying = [
+        name
+        for name in _DRAFT_ORDER_FIELDS
+        if any(getattr(draft, name) != getattr(first, name) for draft in drafts)
+    ]
+    constants = {
+        "group_order_id": _pk_or_none(group_order),
+        "created_by_id": actor.user.pk if actor.user else None,
+        "date_modified": now,
+    }
+    for name in _DRAFT_ORDER_FIELDS:
+        if name not in varying:
+            attname, convert = _DRAFT_COLUMNS[name]
+            constants[attname] = convert(getattr(first, name))
+    assigned = "assignee" in varying or "assignee_group" in varying
+    if not assigned:
+        constants["assignee_updated_at"] = (
+            now if constants["assignee_id"] or constants["assignee_group_id"] else None
+        )
+    columns = ["id", "number", "hash", "order_total", "total_items", "date_added"]
+    columns += [_DRAFT_COLUMNS[name][0] for name in varying]
+    columns += ["assignee_updated_at"] if assigned else []
+    converters = [_DRAFT_COLUMNS[name][1] for name in varying]
+    order_rows = BulkRows(Order, columns, constants=constants, now=now)
     history_rows = None
     if history_reason is not None:
+        # date_modified (auto_now) is the one Order column simple-history does not track
         history_rows = BulkRows(
             Order.history.model,
             columns,
             constants={
+                **{k: v for k, v in constants.items() if k != "date_modified"},
                 "history_date": now,
                 "history_change_reason": history_reason,
                 "history_type": "+",
@@ -253,26 +371,37 @@ def _orders_copy(
         OrderLine, ["order_id", "name", "option", "quantity", "price", "subtotal", "comment"]
     )
     total_rows = BulkRows(OrderTotal, ["order_id", "code", "title", "value", "priority"])
-    for order, order_id in zip(orders, order_rows.ids(len(orders)), strict=True):
-        order.pk = order_id
-        order.date_modified = now
-        order._state.adding = False
-        order._state.db = connection.alias
+    created: list[CreatedOrder] = []
     tables = (order_rows, history_rows, line_rows, total_rows)
-    for start in range(0, len(orders), max(batch_size, 1)):
-        for order, draft in zip(
-            orders[start : start + batch_size], drafts[start : start + batch_size], strict=True
-        ):
+    ids = order_rows.ids(len(drafts))
+    for start in range(0, len(drafts), max(batch_size, 1)):
+        stop = start + batch_size
+        chunk = zip(ids[start:stop], numbers[start:stop], drafts[start:stop], strict=True)
+        for pk, number, draft in chunk:
             texts = [
-                convert(getattr(order, name))
-                for convert, name in zip(converters, columns, strict=True)
+                copy_text(pk),
+                copy_text(number),
+                Order.new_hash(),
+                copy_text(_order_total(draft)),
+                copy_text(
+                    draft.total_items
+                    if draft.total_items is not None
+                    else sum(line.quantity for line in draft.lines)
+                ),
+                copy_text(draft.date_added or now),
             ]
+            texts += [
+                copy_text(convert(getattr(draft, name)))
+                for convert, name in zip(converters, varying, strict=True)
+            ]
+            if assigned:
+                texts.append(copy_text(now if draft.assignee or draft.assignee_group else None))
             order_rows.add_text(*texts)
             if history_rows is not None:
                 history_rows.add_text(*texts)
             for line in draft.lines:  # as _build_lines, without a model instance
                 line_rows.add(
-                    order.pk,
+                    pk,
                     line.name,
                     line.option,
                     line.quantity,
@@ -282,12 +411,24 @@ def _orders_copy(
                 )
             for index, total in enumerate(draft.totals):  # as _build_totals
                 total_rows.add(
-                    order.pk,
+                    pk,
                     total.code,
                     total.title or total.code.replace("_", " ").capitalize(),
                     total.value,
                     total.priority or index,
                 )
+            created.append(
+                CreatedOrder(
+                    pk=pk,
+                    number=number,
+                    customer=draft.customer,
+                    external_id=draft.external_id or None,
+                    delivery_rush=draft.delivery_rush,
+                    due_date=draft.due_date,
+                    notes=draft.notes,
+                )
+            )
         for table in tables:  # parents first: the foreign keys are checked per statement
             if table is not None:
                 table.write()
+    return created

@@ -295,18 +295,22 @@ def test_a_10_mb_cell_rejects_its_row_and_the_report_keeps_a_truncated_cell(run_
 
 
 def test_an_external_id_taken_during_the_import_rejects_that_row(run_import, monkeypatch):
-    original = imports.BatchImporter._classify
+    # another import commits E-2 after this batch's check and before its insert: the check
+    # misses it once, the insert hits the unique index, and the batch is committed again
+    OrderFactory(external_id="E-2")
+    original = imports.BatchImporter._external_id_clashes
+    checks = []
 
-    def classify_then_someone_else_takes_e2(self, batch):
-        outcome = original(self, batch)
-        OrderFactory(external_id="E-2")
-        return outcome
+    def miss_it_the_first_time(self, external_ids):
+        checks.append(list(external_ids))
+        return {} if len(checks) == 1 else original(self, external_ids)
 
-    monkeypatch.setattr(imports.BatchImporter, "_classify", classify_then_someone_else_takes_e2)
+    monkeypatch.setattr(imports.BatchImporter, "_external_id_clashes", miss_it_the_first_time)
     group_order = run_import(io.BytesIO(csv_bytes([order_row(1), order_row(2), order_row(3)])))
     assert (group_order.successful_orders, group_order.rejected_orders) == (2, 1)
     assert "E-2" in reasons(group_order)[3][0]
     assert Order.objects.filter(external_id="E-2").count() == 1
+    assert len(checks) >= 2
 
 
 def test_the_uploader_gets_an_email_with_counts_and_links(run_import):
@@ -357,15 +361,15 @@ def test_killed_mid_import_and_run_again_gives_exact_counts_and_no_duplicates(
     rows[4]["email"] = "broken"  # row 6 (batch 1) rejected
     rows[9]["service_type"] = "knitting"  # row 11 (batch 3) rejected
     commits = []
-    original = imports.BatchImporter._commit
+    original = imports.BatchImporter.run
 
-    def commit_then_die_after_two(self, *args, **kwargs):
+    def commit_then_die_after_two(self, batch):
         if len(commits) == 2:
             raise Crash()
-        commits.append(args[0])
-        return original(self, *args, **kwargs)
+        commits.append(batch.index)
+        return original(self, batch)
 
-    monkeypatch.setattr(imports.BatchImporter, "_commit", commit_then_die_after_two)
+    monkeypatch.setattr(imports.BatchImporter, "run", commit_then_die_after_two)
     run_import(io.BytesIO(csv_bytes(rows)))  # the immediate backend swallows the crash
     group_order = GroupOrder.objects.get()
     assert group_order.status == GroupOrder.Status.PROCESSING
@@ -374,7 +378,7 @@ def test_killed_mid_import_and_run_again_gives_exact_counts_and_no_duplicates(
     job = group_order.job
     assert job.status == Job.Status.RUNNING  # the dead worker's lease still holds it
 
-    monkeypatch.setattr(imports.BatchImporter, "_commit", original)
+    monkeypatch.setattr(imports.BatchImporter, "run", original)
     # while the dead worker's lease is live, nobody else may take the job
     assert job_execute(job_id=job.pk, worker_id="second-worker") == "skipped"
 
