@@ -31,7 +31,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.demo import DemoPeople
 from accounts.models import Client, Employee
-from config.bulk_rows import BulkRows
+from config.bulk_rows import BulkRows, foreign_keys_checked_once
 from orders.models import (
     Address,
     JobFlowRule,
@@ -478,30 +478,12 @@ def _batch_prepare(drafts: list[tuple[int, OrderDraft, str]], now: datetime) -> 
     )
 
 
-def _skip_foreign_key_triggers() -> bool:
-    """On PostgreSQL as a superuser: leave this transaction's foreign-key triggers off.
-
-    Every bulk row names parents that exist (ids from the sequences, the catalogue, the pool
-    clients), so the per-row checks that the deferred constraints queue until COMMIT would
-    only cost time: about a third of a batch. pg_restore --disable-triggers does the same.
-    Elsewhere (or without the right) the constraints are checked as usual.
-    """
-    if connection.vendor != "postgresql":
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        row = cursor.fetchone()
-        if not (row and row[0]):
-            return False
-        cursor.execute("SET LOCAL session_replication_role = replica")
-    return True
-
-
 def _batch_write(batch: _Batch) -> dict[str, int]:
     """Write one batch in one transaction; rows written per kind."""
     written: dict[str, int] = {}
-    with transaction.atomic():
-        _skip_foreign_key_triggers()
+    # every row names parents that exist by construction (ids from the sequences, the
+    # catalogue, the pool clients): no parent to lock
+    with transaction.atomic(), foreign_keys_checked_once({}):
         for kind, tables in batch.tables.items():
             written[kind] = sum(rows.write() for rows in tables)
         stage_rows = order_stage_histories_bulk(

@@ -12,9 +12,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import User
+from accounts.models import Application, Client, User
 from config.api.errors import InvalidParam
-from config.bulk_rows import BulkRows, copy_text
+from config.bulk_rows import BulkRows, copy_text, foreign_keys_checked_once
 from orders.models import Order, OrderRequest, ServiceType
 from stages.models import OrderStage, OrderStatus, Stage
 
@@ -477,7 +477,14 @@ def order_statuses_start_copy(
             order.notes,
         )
         history.add(order.pk)
-    return {"order_statuses": statuses.write(), "order_stages": history.write()}
+    parents = {
+        Stage: [initial.pk],
+        Client: {order.customer.pk for order in orders if order.customer},
+        User: [actor.user.pk if actor.user else None],
+        Application: [actor.application.pk if actor.application else None],
+    }
+    with foreign_keys_checked_once(parents):
+        return {"order_statuses": statuses.write(), "order_stages": history.write()}
 
 
 class StageStep(NamedTuple):

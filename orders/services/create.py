@@ -1,5 +1,6 @@
 """Creating orders: one through the API or the admin, many at once for imports."""
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +13,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts.actors import Actor
 from accounts.models import Client
 from config.api.errors import InvalidParam
-from config.bulk_rows import BulkRows, copy_text
+from config.bulk_rows import BulkRows, copy_text, foreign_keys_checked_once
 from orders.models import Order, OrderLine, OrderTotal
 from orders.services.drafts import (
     _DRAFT_ORDER_FIELDS,
@@ -306,6 +307,9 @@ def _same(value):
 
 
 _DRAFT_COLUMNS = {name: _draft_column(name) for name in _DRAFT_ORDER_FIELDS}
+_DRAFT_FOREIGN_KEYS = [
+    name for name in _DRAFT_ORDER_FIELDS if Order._meta.get_field(name).is_relation
+]
 
 
 def _orders_copy(
@@ -373,6 +377,13 @@ def _orders_copy(
     total_rows = BulkRows(OrderTotal, ["order_id", "code", "title", "value", "priority"])
     created: list[CreatedOrder] = []
     tables = (order_rows, history_rows, line_rows, total_rows)
+    parents: dict[type[models.Model], set] = defaultdict(set)
+    for name in _DRAFT_FOREIGN_KEYS:
+        model = Order._meta.get_field(name).related_model
+        among = drafts if name in varying else [first]
+        parents[model].update(_pk_or_none(getattr(draft, name)) for draft in among)
+    parents[Order._meta.get_field("group_order").related_model].add(_pk_or_none(group_order))
+    parents[Order._meta.get_field("created_by").related_model].add(_pk_or_none(actor.user))
     ids = order_rows.ids(len(drafts))
     for start in range(0, len(drafts), max(batch_size, 1)):
         stop = start + batch_size
@@ -428,7 +439,8 @@ def _orders_copy(
                     notes=draft.notes,
                 )
             )
-        for table in tables:  # parents first: the foreign keys are checked per statement
-            if table is not None:
-                table.write()
+        with foreign_keys_checked_once(parents):
+            for table in tables:  # parents first: the foreign keys are checked per statement
+                if table is not None:
+                    table.write()
     return created
