@@ -1,15 +1,23 @@
 """Reads for accounts: the role in effect, role records, the session object."""
 
+from collections.abc import Set
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.db import connections, router
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, StringAgg, Subquery, Value
+from django.db.models.functions import Cast, Concat
 
-from accounts.models import ApiToken, Application, ApplicationRole, Client, User
+from accounts.models import ApiToken, Application, ApplicationRole, Client, Employee, Liaison, User
 
 
 def user_has_role_record(user: User) -> bool:
-    """True when the user has a client, employee or liaison record (one query)."""
+    """True when the user has a client, employee or liaison record (one query, none when
+    the user came with its token's Principal)."""
+    principal = principal_of(user)
+    if principal is not None:
+        return principal.has_role_record
     return (
         User.objects.filter(pk=user.pk)
         .filter(Q(client__isnull=False) | Q(employee__isnull=False) | Q(liaison__isnull=False))
@@ -17,12 +25,37 @@ def user_has_role_record(user: User) -> bool:
     )
 
 
-def role_permissions(*, user: User, application: Application) -> set[str]:
+def user_is_employee(user: User) -> bool:
+    principal = principal_of(user)
+    if principal is not None:
+        return principal.is_employee
+    return Employee.objects.filter(user_id=user.pk).exists()
+
+
+def user_client_ids(user: User) -> list[int]:
+    """The clients whose orders this user may see: their own client, and a liaison's clients."""
+    principal = principal_of(user)
+    if principal is not None:
+        ids = set(principal.liaison_client_ids)
+        if principal.client_id is not None:
+            ids.add(principal.client_id)
+        return sorted(ids)
+    ids = list(Client.objects.filter(user_id=user.pk).values_list("pk", flat=True))
+    ids += Liaison.clients.through.objects.filter(liaison__user_id=user.pk).values_list(
+        "client_id", flat=True
+    )
+    return sorted(set(ids))
+
+
+def role_permissions(*, user: User, application: Application) -> Set[str]:
     """`app_label.codename` of every permission the user's roles give in this application."""
     if not user.is_active:
         return set()
     if user.is_superuser:
         return {"*"}
+    principal = principal_of(user)
+    if principal is not None:
+        return principal.permissions.get(application.pk, frozenset())
     rows = Permission.objects.filter(
         group__application_roles__user=user,
         group__application_roles__application=application,
@@ -76,3 +109,173 @@ def session_payload(
         payload["roles"] = role_names(user=user, application=token.application)
         payload["abilities"] = list(token.abilities)
     return payload
+
+
+# --------------------------------------------------------------------------- the principal
+# Every API request authenticates and authorizes with one statement: the token row, its user
+# and application, the user's role records (client, employee, liaison and a liaison's clients)
+# and the permissions of every role the user holds, per application. The statement is built
+# with the ORM and compiled once per database alias (its SQL depends only on the models and
+# the backend); each request executes it with its token prefix. Nothing about the token's
+# validity is cached: the row is read from the database every time.
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """What authorization needs to know about a token's user, read with the token."""
+
+    client_id: int | None
+    is_employee: bool
+    is_liaison: bool
+    liaison_client_ids: tuple[int, ...]
+    permissions: dict[int, frozenset[str]]  # application id → {"app_label.codename", ...}
+
+    @property
+    def has_role_record(self) -> bool:
+        return self.client_id is not None or self.is_employee or self.is_liaison
+
+
+_PRINCIPAL_ATTRIBUTE = "_principal"  # on the request's User, like Django's _perm_cache
+_PREFIX_SENTINEL = "\x00prefix\x00"
+_TOKEN_FIELDS = tuple(f.attname for f in ApiToken._meta.concrete_fields)
+_USER_FIELDS = tuple(f.attname for f in User._meta.concrete_fields)
+_APPLICATION_FIELDS = tuple(f.attname for f in Application._meta.concrete_fields)
+_EXTRA_COLUMNS = ("p_client_id", "p_is_employee", "p_is_liaison", "p_liaison_clients", "p_perms")
+
+
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    sql: str
+    params: tuple
+    prefix_at: int
+    converters: tuple  # (position, converters, expression)
+
+
+_STATEMENTS: dict[str, _Statement] = {}  # per alias: the SQL never changes within a process
+
+
+def _principal_queryset() -> QuerySet[ApiToken]:
+    user = OuterRef("user_id")
+    liaison_clients = (
+        Liaison.clients.through.objects.filter(liaison__user_id=user)
+        .order_by()
+        .values("liaison__user_id")
+        .annotate(ids=StringAgg(Cast("client_id", CharField()), Value(",")))
+        .values("ids")
+    )
+    permissions = (
+        Permission.objects.filter(group__application_roles__user_id=user)
+        .order_by()
+        .values("group__application_roles__user_id")
+        .annotate(
+            names=StringAgg(
+                Concat(
+                    Cast("group__application_roles__application_id", CharField()),
+                    Value(":"),
+                    "content_type__app_label",
+                    Value("."),
+                    "codename",
+                    output_field=CharField(),
+                ),
+                Value(","),
+            )
+        )
+        .values("names")
+    )
+    return (
+        ApiToken.objects.filter(prefix=_PREFIX_SENTINEL)
+        .order_by()
+        .annotate(
+            p_client_id=Subquery(Client.objects.filter(user_id=user).order_by().values("pk")[:1]),
+            p_is_employee=Exists(Employee.objects.filter(user_id=user)),
+            p_is_liaison=Exists(Liaison.objects.filter(user_id=user)),
+            p_liaison_clients=Subquery(liaison_clients),
+            p_perms=Subquery(permissions),
+        )
+        .values_list(
+            *_TOKEN_FIELDS,
+            *(f"user__{name}" for name in _USER_FIELDS),
+            *(f"application__{name}" for name in _APPLICATION_FIELDS),
+            *_EXTRA_COLUMNS,
+        )
+    )
+
+
+def _principal_statement(connection) -> _Statement:
+    statement = _STATEMENTS.get(connection.alias)
+    if statement is None:
+        query = _principal_queryset().query
+        compiler = query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        columns = len(_TOKEN_FIELDS) + len(_USER_FIELDS) + len(_APPLICATION_FIELDS)
+        # the extra columns come last, in the order named (rows are read by position)
+        assert tuple(query.annotation_select) == _EXTRA_COLUMNS
+        assert len(compiler.select) == columns + len(_EXTRA_COLUMNS)
+        converters = compiler.get_converters([column[0] for column in compiler.select])
+        statement = _Statement(
+            sql=sql,
+            params=tuple(params),
+            prefix_at=list(params).index(_PREFIX_SENTINEL),
+            converters=tuple((at, convs, expr) for at, (convs, expr) in converters.items()),
+        )
+        _STATEMENTS[connection.alias] = statement
+    return statement
+
+
+def _split_ids(text: str | None) -> tuple[int, ...]:
+    return tuple(sorted({int(part) for part in text.split(",")})) if text else ()
+
+
+def _permissions_by_application(text: str | None) -> dict[int, frozenset[str]]:
+    by_application: dict[int, set[str]] = {}
+    for entry in text.split(",") if text else ():
+        application_id, _, name = entry.partition(":")
+        by_application.setdefault(int(application_id), set()).add(name)
+    return {key: frozenset(names) for key, names in by_application.items()}
+
+
+def token_with_principal(*, prefix: str) -> ApiToken | None:
+    """The token with this prefix, its `user` (carrying its Principal) and `application`,
+    in one query; None when no token has the prefix."""
+    connection = connections[router.db_for_read(ApiToken)]
+    statement = _principal_statement(connection)
+    params = list(statement.params)
+    params[statement.prefix_at] = prefix
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    row = list(row)
+    for at, convs, expression in statement.converters:
+        value = row[at]
+        for converter in convs:
+            value = converter(value, expression, connection)
+        row[at] = value
+    alias = connection.alias
+    end_token = len(_TOKEN_FIELDS)
+    end_user = end_token + len(_USER_FIELDS)
+    end_application = end_user + len(_APPLICATION_FIELDS)
+    token = ApiToken.from_db(alias, _TOKEN_FIELDS, row[:end_token])
+    user = User.from_db(alias, _USER_FIELDS, row[end_token:end_user])
+    application = Application.from_db(alias, _APPLICATION_FIELDS, row[end_user:end_application])
+    client_id, is_employee, is_liaison, liaison_clients, perms = row[end_application:]
+    setattr(
+        user,
+        _PRINCIPAL_ATTRIBUTE,
+        Principal(
+            client_id=client_id,
+            is_employee=bool(is_employee),
+            is_liaison=bool(is_liaison),
+            liaison_client_ids=_split_ids(liaison_clients),
+            permissions=_permissions_by_application(perms),
+        ),
+    )
+    ApiToken.user.field.set_cached_value(token, user)
+    ApiToken.application.field.set_cached_value(token, application)
+    return token
+
+
+def principal_of(user: User | None) -> Principal | None:
+    """The Principal read with the request's token, when this user came from one."""
+    return getattr(user, _PRINCIPAL_ATTRIBUTE, None)

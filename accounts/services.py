@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts import abilities, roles, tokens
 from accounts.models import ApiToken, Application, ApplicationRole, Client, User
+from accounts.selectors import token_with_principal
 from config.api.errors import InvalidParam, InvalidToken, SessionExpired
 
 DEFAULT_APPLICATION = "planoauth"
@@ -90,11 +91,8 @@ def token_authenticate(*, raw: str) -> ApiToken:
     Records the use (last_used_at), at most once a minute per token.
     """
     prefix = tokens.prefix_of(raw)
-    token = (
-        ApiToken.objects.select_related("user", "application").filter(prefix=prefix).first()
-        if prefix
-        else None
-    )
+    # one query: the token, its user with the user's role records and permissions, its app
+    token = token_with_principal(prefix=prefix) if prefix else None
     if token is None or not tokens.matches(raw, token.key_hash):
         raise InvalidToken("The authentication token is not recognised.")
     if token.revoked_at is not None:

@@ -8,7 +8,8 @@ from types import SimpleNamespace
 from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
-from accounts.models import Client, Employee, Liaison, User
+from accounts.models import User
+from accounts.selectors import user_client_ids, user_is_employee
 from config.api.errors import InvalidParam, NotFound
 from orders.filters import OrderFilter
 from orders.models import Address, Order, OrderTotal, Shipment, ShipmentItem
@@ -32,7 +33,7 @@ def user_sees_every_order(user: User | None) -> bool:
         return True
     if user.is_superuser or user.is_staff:
         return True
-    return Employee.objects.filter(user_id=user.pk).exists()
+    return user_is_employee(user)
 
 
 def orders_of_callers_clients(queryset: QuerySet[Order], user: User | None) -> QuerySet[Order]:
@@ -168,11 +169,7 @@ def _as_id(value: int | str) -> int | None:
 
 def customer_client_ids(*, user: User) -> list[int]:
     """The clients whose orders this user may see: their own client, and a liaison's clients."""
-    ids = list(Client.objects.filter(user_id=user.pk).values_list("pk", flat=True))
-    ids += Liaison.clients.through.objects.filter(liaison__user_id=user.pk).values_list(
-        "client_id", flat=True
-    )
-    return sorted(set(ids))
+    return user_client_ids(user)
 
 
 def _customer_orders(client_ids: Iterable[int]) -> QuerySet[Order]:

@@ -66,7 +66,9 @@ class HasRoleAndAbility(BasePermission):
         if access is None:
             raise errors.PermissionDenied("This action is not open to API tokens.")
         slug = requested_application_slug(request)
-        application = application_get(slug=slug) if slug else token.application
+        application = token.application
+        if slug and not (slug == application.slug and application.is_active):
+            application = application_get(slug=slug)
         request.application = application
         if access.ability and not token.has_ability(access.ability):
             raise errors.PermissionDenied(f"This token lacks the '{access.ability}' ability.")
