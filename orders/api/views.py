@@ -69,7 +69,7 @@ def _client_ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _etag(order: Order) -> dict[str, str]:
+def _etag(order) -> dict[str, str]:
     return {"ETag": etag_of("order", order.pk, order.version)}
 
 
@@ -174,7 +174,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         responses={200: OrderDetailSerializer},
     )
     def retrieve(self, request, order_id: str):
-        order = selectors.order_get(order_id=order_id, user=request.user)
+        order = selectors.order_object_get(order_id=order_id, user=request.user)
         return Response(OrderDetailSerializer(order).data, headers=_etag(order))
 
     @extend_schema(

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from config.api.errors import NotFound
 from orders import selectors
 from orders.api.serializers import (
     OrderDetailSerializer,
@@ -14,7 +15,7 @@ from orders.api.serializers import (
     OrderPatchResultSerializer,
 )
 from orders.models import OrderTotal
-from tests.factories.accounts import EmployeeFactory
+from tests.factories.accounts import ClientFactory, EmployeeFactory
 from tests.factories.orders import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +87,25 @@ def test_list_rows_read_like_the_orders_themselves(django_assert_num_queries):
     ]
     assert from_rows == from_models
     assert [o["order_totals"] for o in from_rows if o["order_totals"]][0][0]["code"] == "subtotal"
+
+
+def test_the_detail_read_is_the_model_path_in_two_queries(django_assert_num_queries):
+    for order in _orders():
+        with django_assert_num_queries(2):  # the order with its status, its totals
+            row = selectors.order_object_get(order_id=order.pk)
+        model = selectors.order_get(order_id=order.pk)
+        assert OrderDetailSerializer(row).data == OrderDetailSerializer(model).data
+        assert (row.pk, row.version) == (model.pk, model.version)  # the ETag
+
+
+def test_the_detail_read_refuses_what_order_get_refuses():
+    mine, theirs = ClientFactory(), ClientFactory()
+    own = OrderFactory(customer=mine)
+    other = OrderFactory(customer=theirs)
+    deleted = OrderFactory(customer=mine, is_deleted=True)
+    assert selectors.order_object_get(order_id=str(own.pk), user=mine.user).pk == own.pk
+    for order_id in (other.pk, deleted.pk, "¹", "abc", 10**20):
+        with pytest.raises(NotFound):
+            selectors.order_object_get(order_id=order_id, user=mine.user)
+        with pytest.raises(NotFound):
+            selectors.order_get(order_id=order_id, user=mine.user)
