@@ -776,9 +776,8 @@ class CustomerOrderSerializer(serializers.Serializer):
             body["billing_address"] = CustomerAddressSerializer(address).data if address else None
         shipments = order.shipments.all()
         if shipments or self.detail:
-            body["shipments"] = [
-                CustomerShipmentSerializer(shipment, context=context).data for shipment in shipments
-            ]
+            shipment_body = CustomerShipmentSerializer(context=context).to_representation
+            body["shipments"] = [shipment_body(shipment) for shipment in shipments]
         return body
 
     def _totals(self, order) -> dict[str, str | None] | None:

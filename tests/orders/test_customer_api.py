@@ -340,3 +340,43 @@ def test_customer_detail_query_count_is_constant(customer_api, django_assert_max
         body = api.get(path.format(id=orders[-1].pk)).json()
     assert body["order"]["id"] == orders[-1].pk
     assert len(body["order"]["shipments"]) == 50
+
+
+# --------------------------------------------------------------------------- the list's rows
+
+
+def test_the_list_rows_render_exactly_like_the_orders_themselves(customer_api, clock):
+    """The list reads rows (no model instances); every shape renders as the model path."""
+    from rest_framework.test import APIRequestFactory
+
+    from orders import selectors
+    from orders.api.serializers import CustomerOrderSerializer
+
+    me = ClientFactory()
+    bare = completed_order(customer=me, plan=None)
+    rich = _rich_order(me)
+    free = PlanFactory(package=None, price=Decimal("0"), upgrade_price=Decimal("12.50"))
+    current = completed_order(customer=me, plan=free, paid_at=clock.now, refunded_at=None)
+    _totals(current, subtotal="12.5", discount="-2.25", total="10.25", shipping="0")
+    ShipmentFactory(order=current, status="backordered")
+    ShipmentFactory(order=current, status="queued", shipping_address=AddressFactory())
+    ShipmentFactory(order=current, status="delivered", ship_date=None)
+    refunded = completed_order(customer=me, plan=rich.plan, refunded_at=JAN_30_2013)
+    ShipmentFactory(order=refunded, status="queued")
+    AddressFactory(client=me, is_primary_shipping=True)
+    request = APIRequestFactory().get("/orders", HTTP_HOST="test.host")
+    ids = [me.pk]
+    for descending in (False, True):
+        rows = selectors.customer_orders(client_ids=ids, descending=descending)
+        models = list(selectors._customer_orders(ids).order_by("-id" if descending else "id"))
+        assert [row.pk for row in rows] == [order.pk for order in models]
+
+        def render(orders):
+            customer = selectors.CustomerContext.for_orders(orders, now=clock.now)
+            context = {"request": request, "customer": customer}
+            return json.dumps(CustomerOrderSerializer(orders, many=True, context=context).data)
+
+        from_rows = render(rows)
+        assert from_rows == render(models)
+    assert {bare.pk, rich.pk, current.pk, refunded.pk} == {row.pk for row in rows}
+    assert "missing_shipment_address" not in from_rows  # the primary address covers them
