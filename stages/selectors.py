@@ -32,7 +32,8 @@ def order_for_stage_post(*, order_id: int, user: User | None = None) -> Order:
     """The order a stage is posted for; 400 invalid-param naming `order_id` otherwise (also
     another client's order, for a caller who may not see it)."""
     queryset = orders_of_callers_clients(Order.objects.filter(is_deleted=False), user)
-    order = queryset.select_related("customer").filter(pk=order_id).first()
+    # only its id: stage_record locks the order and reads it whole (with its customer)
+    order = queryset.filter(pk=order_id).only("pk").first()
     if order is None:
         raise InvalidParam("order_id", f"There is no order {order_id}.")
     return order

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import Exists, F, OuterRef, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -105,7 +105,7 @@ def _lock_subject(order: Order | None, order_request: OrderRequest | None):
     """Lock the order (or order request) row: stage_record calls for it run one at a time.
 
     Returns (subject filter, the locked order or None). The order is read whole with its
-    service type in the same statement that locks it: the status row mirrors it.
+    service type and customer in the same statement that locks it: the status row mirrors it.
     """
     if (order is None) == (order_request is None):
         raise InvalidParam("order_id", "Give exactly one of order_id and order_request_id.")
@@ -122,7 +122,7 @@ def _lock_subject(order: Order | None, order_request: OrderRequest | None):
 def _order_locked(pk: int) -> Order | None:
     return (
         Order.objects.select_for_update(of=("self",))
-        .select_related("service_type")
+        .select_related("service_type", "customer")
         .filter(pk=pk)
         .first()
     )
@@ -282,18 +282,33 @@ def stage_record(
         _check_order_details(order_details)
     now = timezone.now()
     stage_at = stage_at or now
-    status = OrderStatus.objects.select_related("stage", "client").filter(**subject).first()
+    # the status, and whether the catalogue lets its stage move to `stage`, in one statement
+    status = (
+        OrderStatus.objects.select_related("stage", "client")
+        .annotate(
+            may_move=Exists(
+                Stage.allowed_next.through.objects.filter(
+                    from_stage_id=OuterRef("stage_id"), to_stage_id=stage.pk
+                )
+            )
+        )
+        .filter(**subject)
+        .first()
+    )
 
     moves = update_status and (status is None or stage_at >= status.stage_at)
     if moves and check_transition and status is not None:
-        refusal = transition_refusal(status.stage, stage)
+        allowed_next_ids = (stage.pk,) if status.may_move else ()
+        refusal = transition_refusal(status.stage, stage, allowed_next_ids=allowed_next_ids)
         if refusal:
             raise InvalidParam("stage", refusal)
 
-    previous = (
+    # the stage before this one in time, read whole: the caller renders its slug
+    before = (
         OrderStage.objects.filter(**subject, stage_at__lte=stage_at)
+        .select_related("stage")
+        .only("stage")
         .order_by("-stage_at", "-id")
-        .values_list("stage_id", flat=True)
         .first()
     )
     if created_by:
@@ -308,7 +323,7 @@ def stage_record(
     history = OrderStage.objects.create(
         **subject,
         stage=stage,
-        previous_stage_id=previous,
+        previous_stage=before.stage if before is not None else None,
         stage_trigger=stage_trigger,
         stage_at=stage_at,
         source_created_at=source_created_at,
@@ -345,7 +360,7 @@ def stage_record(
     elif order_details:
         for key, value in order_details.items():
             setattr(status, key, _status_value(key, value))
-    _apply_details(status, order, order_request, status_details or {})
+    _apply_details(status, locked, order_request, status_details or {})
     status.save()
     if order is not None:
         reached_complete = (

@@ -797,3 +797,27 @@ def test_the_stage_operator_role_may_record(api, order, operator, make_token):
         ORDER_STAGES_URL, payload(order, token=raw, application="planoorder"), format="json"
     )
     assert response.status_code == 200, response.content
+
+
+# ------------------------------------------------------------------- round trips
+
+
+def test_a_stage_post_takes_a_fixed_set_of_statements(post, order, staff_api):
+    """The token (1), the stage (1), the order's visibility (1), then in one transaction: the
+    order locked with its customer, the status with the catalogue's verdict on the move, the
+    stage before it in time (with its slug), the history insert, the status and the order's
+    version; nothing is read after the transaction to render the answer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    post(payload(order, stage="in-production"))  # the token's first use writes last_used_at
+    with CaptureQueriesContext(connection) as captured:
+        response = post(payload(order, stage="on-hold", update_status=True))
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["order_stage"]["previous_stage"] == "in-production"
+    statements = [q["sql"] for q in captured.captured_queries]
+    work = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
+    assert len(work) == 9, work
+    verdicts = [s for s in work if '"stages_stage_allowed_next"' in s]
+    assert len(verdicts) == 1 and verdicts[0].startswith('SELECT "order_statuses"')
+    assert work[-1].startswith('UPDATE "orders_order"')  # no read after the writes
