@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.actors import Actor
 from accounts.models import Application, Client, User
 from config.api.errors import InvalidParam
-from config.bulk_rows import BulkRows, copy_text, foreign_keys_checked_once
+from config.bulk_rows import BulkRows, copy_text
 from orders.models import Order, OrderRequest, ServiceType
 from stages.models import OrderStage, OrderStatus, Stage
 
@@ -429,15 +429,15 @@ def order_statuses_start_bulk(
     OrderStage.objects.bulk_create(history, batch_size=2000)
 
 
-def order_statuses_start_copy(
+def order_statuses_start_rows(
     *, orders: Sequence, actor: Actor, stage_trigger: str, stage: str = INITIAL_STAGE
-) -> dict[str, int]:
+) -> tuple[list[BulkRows], dict]:
     """`order_statuses_start_bulk` through `BulkRows` (COPY on PostgreSQL): the same rows and
-    values, without a model instance per row. The orders (an `Order` or anything with its
-    pk, customer, external_id, delivery_rush, due_date and notes, such as
-    `orders.services.create.CreatedOrder`) must have their primary keys (taken up front) and
-    be written in the same transaction before this runs. Returns rows per table.
-    """
+    values, without a model instance per row — statuses, then history — not yet written,
+    and the parents they name (write them inside `config.bulk_rows.foreign_keys_checked_once`).
+    The orders (an `Order` or anything with its pk, customer, external_id, delivery_rush,
+    due_date and notes, such as `orders.services.CreatedOrder`) must have their primary
+    keys (taken up front) and be written first, in the same transaction."""
     initial = stage_get(stage)
     now = timezone.now()
     author = actor.display
@@ -480,26 +480,25 @@ def order_statuses_start_copy(
         },
         now=now,
     )
-    for order in orders:
-        customer = order.customer
-        statuses.add(
-            order.pk,
-            customer.pk if customer else None,
-            customer.billing_postal_code if customer else "",
-            order.external_id or "",
-            order.delivery_rush,
-            order.due_date,
-            order.notes,
-        )
-        history.add(order.pk)
+    pks = [order.pk for order in orders]
+    customers = [order.customer for order in orders]
+    statuses.add_columns(
+        pks,
+        [customer.pk if customer else None for customer in customers],
+        [customer.billing_postal_code if customer else "" for customer in customers],
+        [order.external_id or "" for order in orders],
+        [order.delivery_rush for order in orders],
+        [order.due_date for order in orders],
+        [order.notes for order in orders],
+    )
+    history.add_columns(pks)
     parents = {
         Stage: [initial.pk],
-        Client: {order.customer.pk for order in orders if order.customer},
+        Client: {customer.pk for customer in customers if customer},
         User: [actor.user.pk if actor.user else None],
         Application: [actor.application.pk if actor.application else None],
     }
-    with foreign_keys_checked_once(parents):
-        return {"order_statuses": statuses.write(), "order_stages": history.write()}
+    return [statuses, history], parents
 
 
 class StageStep(NamedTuple):

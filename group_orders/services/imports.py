@@ -43,7 +43,7 @@ from group_orders.services.rows import Catalogue, RowNormaliser, values_for_repo
 from group_orders.services.uploads import max_upload_bytes, setting, xlsx_stream_above
 from group_orders.spreadsheets import csv_rows, is_blank, xlsx_rows
 from orders.models import Order
-from orders.services import OrderDraft, orders_create_bulk_keys
+from orders.services import OrderDraft, PreparedOrders, orders_bulk_prepare, orders_bulk_write
 
 logger = logging.getLogger("orderdesk.group_orders")
 
@@ -186,20 +186,25 @@ def _draft(values: dict[str, Any], group_order: GroupOrder) -> OrderDraft:
 
 @dataclass
 class CheckedBatch:
-    """A batch read and normalised (no database yet): each row with its values and the
-    reasons found so far; duplicates inside the batch are already among them."""
+    """A batch read, normalised and made ready (no write yet): each row with its values and
+    the reasons found so far (duplicates inside the batch among them), and the orders of
+    the rows without one, prepared (keys taken, rows made) for the writer."""
 
     index: int
     rows: list[SourceRow]
     checked: list[tuple[SourceRow, dict[str, Any], list[str]]]
     first_row_of: dict[str, int]  # external id -> the batch row that has it first
     percent: int
+    candidates: list[_Accepted]  # the rows with no reason so far, in file order
+    prepared: PreparedOrders | None  # their orders; used by the first try to write them
 
 
 class BatchImporter:
     """Checks and commits the batches of one import run.
 
-    `check` is pure Python (the reading thread); `run` talks to the database (the writer).
+    `check` needs no transaction (the reading thread: normalising, and the orders' rows made
+    ready); `run` writes (the writer: the external ids checked against the database, then
+    the prepared rows written, in one transaction per batch).
     """
 
     def __init__(self, *, group_order: GroupOrder, normaliser: RowNormaliser, actor: Actor):
@@ -224,13 +229,29 @@ class BatchImporter:
                 else:
                     first_row_of[external_id] = row.number
             checked.append((row, values, errors))
-        return CheckedBatch(index, batch, checked, first_row_of, percent)
+        candidates = [_Accepted(row, values) for row, values, errors in checked if not errors]
+        return CheckedBatch(
+            index, batch, checked, first_row_of, percent, candidates, self._prepare(candidates)
+        )
+
+    def _prepare(self, accepted: list[_Accepted]) -> PreparedOrders | None:
+        if not accepted:
+            return None
+        # checked: the normaliser applies the draft rules to every cell, and `_classify`
+        # checks the external ids in the writing transaction
+        return orders_bulk_prepare(
+            rows=[_draft(item.values, self.group_order) for item in accepted],
+            actor=self.actor,
+            group_order=self.group_order,
+            record_history=False,
+            checked=True,
+        )
 
     def _classify(
         self, batch: CheckedBatch, refused: dict[int, str]
     ) -> tuple[list[_Accepted], list[_Rejected]]:
         """Accepted and rejected rows, now that the database says which ids are taken
-        (and, on a retry, which rows the orders service refused)."""
+        (and, on a retry, which rows the database refused)."""
         accepted: list[_Accepted] = []
         rejected: list[_Rejected] = []
         first_row_of = batch.first_row_of
@@ -254,7 +275,9 @@ class BatchImporter:
             return {}
         clashes: dict[str, str] = {}
         earlier = (
-            RejectedRow.objects.filter(group_order=self.group_order, external_id__in=external_ids)
+            RejectedRow.objects.filter(
+                group_order=self.group_order, external_id__any_of=external_ids
+            )
             .order_by("row_number")
             .values_list("external_id", "row_number")
         )
@@ -263,7 +286,7 @@ class BatchImporter:
                 external_id,
                 f"external_id: '{external_id}' is also on row {row_number} of this file.",
             )
-        existing = Order.objects.filter(external_id__in=external_ids).values_list(
+        existing = Order.objects.filter(external_id__any_of=external_ids).values_list(
             "external_id", "group_order_id", "number"
         )
         for external_id, group_order_id, number in existing:
@@ -295,7 +318,10 @@ class BatchImporter:
                     if self._committed_already(batch.index):
                         return None
                     accepted, rejected = self._classify(batch, refused)
-                    numbers = self._write(batch, accepted, rejected)
+                    prepared, batch.prepared = batch.prepared, None  # written at most once
+                    if len(accepted) != len(batch.candidates) or prepared is None:
+                        prepared = self._prepare(accepted)  # some were refused: without them
+                    numbers = self._write(batch, prepared, accepted, rejected)
             except InvalidParam as exc:
                 # the orders service refused a row our checks let through: reject that row
                 refused.update(self._named_rows(exc, accepted))
@@ -325,24 +351,26 @@ class BatchImporter:
 
     def _committed_already(self, index: int) -> bool:
         """Lock the group order (one committer at a time) and look for the checkpoint."""
+        if connection.vendor == "postgresql":
+            # COMMIT need not wait for the disk: a batch a server crash loses is lost with
+            # its checkpoint, so the job's next run imports it again
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
         GroupOrder.objects.select_for_update().only("pk").get(pk=self.group_order.pk)
         return ImportBatch.objects.filter(group_order=self.group_order, index=index).exists()
 
     def _write(
-        self, batch: CheckedBatch, accepted: list[_Accepted], rejected: list[_Rejected]
+        self,
+        batch: CheckedBatch,
+        prepared: PreparedOrders | None,
+        accepted: list[_Accepted],
+        rejected: list[_Rejected],
     ) -> list[str]:
         """The batch's orders, rejected rows, checkpoint and counts (in the caller's
         transaction); the new orders' numbers."""
         group_order = self.group_order
         index = batch.index
-        drafts = [_draft(item.values, group_order) for item in accepted]
-        orders = (
-            orders_create_bulk_keys(
-                rows=drafts, actor=self.actor, group_order=group_order, record_history=False
-            )
-            if drafts
-            else []
-        )
+        orders = orders_bulk_write(prepared) if prepared is not None else []
         RejectedRow.objects.bulk_create(
             [
                 RejectedRow(
@@ -674,7 +702,9 @@ def group_order_dry_run(*, file, checked, examples: int = 20) -> DryRunReport:
 
     def flush() -> None:
         ids = [values["external_id"] for _, values, _ in batch if values.get("external_id")]
-        taken = set(Order.objects.filter(external_id__in=ids).values_list("external_id", flat=True))
+        taken = set(
+            Order.objects.filter(external_id__any_of=ids).values_list("external_id", flat=True)
+        )
         for number, values, errors in batch:
             if values.get("external_id") in taken:
                 errors.append(

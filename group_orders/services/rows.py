@@ -27,13 +27,11 @@ from datetime import time as dtime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-
 from group_orders.services.columns import COLUMN_NAMES
 from group_orders.services.uploads import setting
 from group_orders.spreadsheets import EXCEL_MAX_CELL_CHARS
 from orders.models import Location, OrderType, ServiceType
+from orders.services.drafts import email_is_valid
 
 DEFAULT_COUNTRY_CODE = "1"
 
@@ -235,10 +233,8 @@ class RowNormaliser:
         text = _text(cell).lower()
         if not text:
             raise _Reject("is required.")
-        try:
-            validate_email(text)
-        except ValidationError:
-            raise _Reject(f"'{text[:100]}' is not a valid e-mail address.") from None
+        if not email_is_valid(text):  # the orders' own rule
+            raise _Reject(f"'{text[:100]}' is not a valid e-mail address.")
         return text
 
     def _telephone(self, cell: Any) -> str:

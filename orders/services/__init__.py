@@ -40,7 +40,10 @@ from orders.services.create import (
     TRIGGER_CREATED,
     TRIGGER_IMPORTED,
     CreatedOrder,
+    PreparedOrders,
     order_create,
+    orders_bulk_prepare,
+    orders_bulk_write,
     orders_create_bulk,
     orders_create_bulk_keys,
 )
@@ -51,6 +54,7 @@ from orders.services.parts import OrderPart, order_part_delete, order_part_save
 __all__ = [
     "BULK_BATCH_SIZE",
     "CreatedOrder",
+    "PreparedOrders",
     "COMPLETION_JOB",
     "ORDER_UPDATABLE_FIELDS",
     "TRIGGER_CREATED",
@@ -80,6 +84,8 @@ __all__ = [
     "order_release",
     "order_soft_delete",
     "order_update",
+    "orders_bulk_prepare",
+    "orders_bulk_write",
     "orders_create_bulk",
     "orders_create_bulk_keys",
 ]

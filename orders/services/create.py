@@ -4,6 +4,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -13,7 +14,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts.actors import Actor
 from accounts.models import Client
 from config.api.errors import InvalidParam
-from config.bulk_rows import BulkRows, copy_text, foreign_keys_checked_once
+from config.bulk_rows import BulkRows, foreign_keys_checked_once
 from orders.models import Order, OrderLine, OrderTotal
 from orders.services.drafts import (
     _DRAFT_ORDER_FIELDS,
@@ -27,7 +28,7 @@ from orders.services.numbers import order_numbers_allocate
 from stages.services import (
     INITIAL_STAGE,
     order_statuses_start_bulk,
-    order_statuses_start_copy,
+    order_statuses_start_rows,
     stage_record,
 )
 
@@ -100,7 +101,7 @@ def _check_unique_ids(drafts: list[OrderDraft], prefix: str) -> None:
                 raise InvalidParam(param, f"{attr} '{value}' is given twice.")
             seen[value] = index
         if seen:
-            existing = Order.objects.filter(**{f"{attr}__in": list(seen)}).values_list(
+            existing = Order.objects.filter(**{f"{attr}__any_of": list(seen)}).values_list(
                 attr, flat=True
             )
             for value in existing:
@@ -170,7 +171,7 @@ def orders_create_bulk(
       and gives each order its first status and stage-history row (stage `received` unless
       `stage` names another, e.g. for historical data; `stage_trigger`). PostgreSQL: COPY
       through `config.bulk_rows.BulkRows`, order ids taken from the sequence up front, and
-      `stages.services.order_statuses_start_copy`; elsewhere `bulk_create` and
+      `stages.services.order_statuses_start_rows`; elsewhere `bulk_create` and
       `order_statuses_start_bulk`. Both write the same rows and values.
     - Writes one simple-history "+" row per order with the actor, unless `record_history` is
       false (demo data at scale; imports, whose stage history names the importer).
@@ -186,7 +187,6 @@ def orders_create_bulk(
             group_order=group_order,
             stage_trigger=stage_trigger,
             stage=stage,
-            batch_size=batch_size,
             record_history=record_history,
         )
         by_pk = Order.objects.in_bulk([order.pk for order in created])
@@ -225,20 +225,70 @@ def orders_create_bulk(
     return orders
 
 
-@transaction.atomic
-def orders_create_bulk_keys(
+@dataclass
+class PreparedOrders:
+    """New orders ready for `orders_bulk_write`: keys taken and, on PostgreSQL, every row of
+    every table they fill made into COPY text. Prepared outside the writing transaction, so
+    that the next batch is made ready while the database writes this one."""
+
+    created: list[CreatedOrder]
+    tables: list[BulkRows]  # in writing order: parents first
+    parents: dict[type[models.Model], set]  # what the rows refer to (locked when written)
+    elsewhere: dict[str, Any] | None = None  # not PostgreSQL: orders_create_bulk's arguments
+
+
+def orders_bulk_prepare(
     *,
     rows: list[OrderDraft],
     actor: Actor,
     group_order=None,
     stage_trigger: str = TRIGGER_IMPORTED,
     stage: str = INITIAL_STAGE,
-    batch_size: int = BULK_BATCH_SIZE,
     record_history: bool = True,
-) -> list[CreatedOrder]:
-    """`orders_create_bulk` without model instances: the same checks and rows; returns each
-    order's keys (`CreatedOrder`) in the order of `rows`. The path of imports."""
+    checked: bool = False,
+) -> PreparedOrders:
+    """The first half of `orders_create_bulk_keys`: checks the drafts (unless `checked`: the
+    caller applied the draft rules to every row and checked their external ids in the
+    writing transaction, as imports do), takes ids and numbers from the sequences (gaps are
+    possible when prepared orders are not written) and makes the rows; writes nothing."""
     if not _use_copy():
+        return PreparedOrders(
+            created=[],
+            tables=[],
+            parents={},
+            elsewhere={
+                "rows": rows,
+                "actor": actor,
+                "group_order": group_order,
+                "stage_trigger": stage_trigger,
+                "stage": stage,
+                "record_history": record_history,
+            },
+        )
+    if not checked:
+        _drafts_check(rows)
+    numbers = iter(order_numbers_allocate(count=sum(1 for d in rows if not d.number)))
+    created, tables, parents = _orders_copy_rows(
+        rows,
+        numbers=[draft.number or next(numbers) for draft in rows],
+        actor=actor,
+        group_order=group_order,
+        history_reason=_history_reason(actor, "Imported") if record_history else None,
+    )
+    status_tables, status_parents = order_statuses_start_rows(
+        orders=created, actor=actor, stage_trigger=stage_trigger, stage=stage
+    )
+    for model, keys in status_parents.items():
+        parents.setdefault(model, set()).update(keys)
+    return PreparedOrders(created=created, tables=tables + status_tables, parents=parents)
+
+
+@transaction.atomic
+def orders_bulk_write(prepared: PreparedOrders) -> list[CreatedOrder]:
+    """The second half of `orders_create_bulk_keys`: writes prepared orders with their
+    status and first stage-history rows (COPY; the parents they name are locked, see
+    `config.bulk_rows.foreign_keys_checked_once`). Write a preparation once."""
+    if prepared.elsewhere is not None:
         return [
             CreatedOrder(
                 pk=order.pk,
@@ -249,28 +299,36 @@ def orders_create_bulk_keys(
                 due_date=order.due_date,
                 notes=order.notes,
             )
-            for order in orders_create_bulk(
-                rows=rows,
-                actor=actor,
-                group_order=group_order,
-                stage_trigger=stage_trigger,
-                stage=stage,
-                batch_size=batch_size,
-                record_history=record_history,
-            )
+            for order in orders_create_bulk(**prepared.elsewhere)
         ]
-    _drafts_check(rows)
-    numbers = iter(order_numbers_allocate(count=sum(1 for d in rows if not d.number)))
-    created = _orders_copy(
-        rows,
-        numbers=[draft.number or next(numbers) for draft in rows],
-        actor=actor,
-        group_order=group_order,
-        batch_size=batch_size,
-        history_reason=_history_reason(actor, "Imported") if record_history else None,
+    with foreign_keys_checked_once(prepared.parents):
+        for table in prepared.tables:
+            table.write()
+    return prepared.created
+
+
+@transaction.atomic
+def orders_create_bulk_keys(
+    *,
+    rows: list[OrderDraft],
+    actor: Actor,
+    group_order=None,
+    stage_trigger: str = TRIGGER_IMPORTED,
+    stage: str = INITIAL_STAGE,
+    record_history: bool = True,
+) -> list[CreatedOrder]:
+    """`orders_create_bulk` without model instances: the same checks and rows; returns each
+    order's keys (`CreatedOrder`) in the order of `rows`."""
+    return orders_bulk_write(
+        orders_bulk_prepare(
+            rows=rows,
+            actor=actor,
+            group_order=group_order,
+            stage_trigger=stage_trigger,
+            stage=stage,
+            record_history=record_history,
+        )
     )
-    order_statuses_start_copy(orders=created, actor=actor, stage_trigger=stage_trigger, stage=stage)
-    return created
 
 
 def _drafts_check(rows: list[OrderDraft]) -> None:
@@ -307,45 +365,43 @@ def _same(value):
 
 
 _DRAFT_COLUMNS = {name: _draft_column(name) for name in _DRAFT_ORDER_FIELDS}
+_DRAFT_VALUES = attrgetter(*_DRAFT_ORDER_FIELDS)
 _DRAFT_FOREIGN_KEYS = [
     name for name in _DRAFT_ORDER_FIELDS if Order._meta.get_field(name).is_relation
 ]
 
 
-def _orders_copy(
+def _orders_copy_rows(
     drafts: list[OrderDraft],
     *,
     numbers: list[str],
     actor: Actor,
     group_order,
-    batch_size: int,
     history_reason: str | None,
-) -> list[CreatedOrder]:
-    """PostgreSQL: write the orders (ids taken up front), their simple-history "+" rows
-    (`history_reason` None: none), lines and totals with COPY, one statement per table and
-    batch; the same rows and values `bulk_create` (with history) writes.
+) -> tuple[list[CreatedOrder], list[BulkRows], dict[type[models.Model], set]]:
+    """PostgreSQL: the COPY rows of the orders (ids taken up front), their simple-history
+    "+" rows (`history_reason` None: none), lines and totals — the same rows and values
+    `bulk_create` (with history) writes — and the parents they name. Writes nothing.
 
-    A draft field that has one value in every draft of the call is written as a constant
-    (encoded once); only the fields that differ are converted row by row.
+    Column by column: a draft field that has one value in every draft of the call is
+    written as a constant (encoded once); the fields that differ are converted a column at
+    a time (`BulkRows.add_columns`).
     """
     if not drafts:
-        return []
+        return [], [], {}
     now = timezone.now()
-    first = drafts[0]
-    varying = [
-        name
-        for name in _DRAFT_ORDER_FIELDS
-        if any(getattr(draft, name) != getattr(first, name) for draft in drafts)
-    ]
+    columns_of_drafts = zip(*map(_DRAFT_VALUES, drafts), strict=True)
+    fields = dict(zip(_DRAFT_ORDER_FIELDS, columns_of_drafts, strict=True))
+    varying = [name for name, values in fields.items() if values.count(values[0]) != len(values)]
     constants = {
         "group_order_id": _pk_or_none(group_order),
         "created_by_id": actor.user.pk if actor.user else None,
         "date_modified": now,
     }
-    for name in _DRAFT_ORDER_FIELDS:
+    for name, values in fields.items():
         if name not in varying:
             attname, convert = _DRAFT_COLUMNS[name]
-            constants[attname] = convert(getattr(first, name))
+            constants[attname] = convert(values[0])
     assigned = "assignee" in varying or "assignee_group" in varying
     if not assigned:
         constants["assignee_updated_at"] = (
@@ -354,7 +410,6 @@ def _orders_copy(
     columns = ["id", "number", "hash", "order_total", "total_items", "date_added"]
     columns += [_DRAFT_COLUMNS[name][0] for name in varying]
     columns += ["assignee_updated_at"] if assigned else []
-    converters = [_DRAFT_COLUMNS[name][1] for name in varying]
     order_rows = BulkRows(Order, columns, constants=constants, now=now)
     history_rows = None
     if history_reason is not None:
@@ -375,72 +430,66 @@ def _orders_copy(
         OrderLine, ["order_id", "name", "option", "quantity", "price", "subtotal", "comment"]
     )
     total_rows = BulkRows(OrderTotal, ["order_id", "code", "title", "value", "priority"])
-    created: list[CreatedOrder] = []
-    tables = (order_rows, history_rows, line_rows, total_rows)
     parents: dict[type[models.Model], set] = defaultdict(set)
     for name in _DRAFT_FOREIGN_KEYS:
         model = Order._meta.get_field(name).related_model
-        among = drafts if name in varying else [first]
-        parents[model].update(_pk_or_none(getattr(draft, name)) for draft in among)
+        values = fields[name] if name in varying else fields[name][:1]
+        parents[model].update(map(_pk_or_none, values))
     parents[Order._meta.get_field("group_order").related_model].add(_pk_or_none(group_order))
     parents[Order._meta.get_field("created_by").related_model].add(_pk_or_none(actor.user))
-    ids = order_rows.ids(len(drafts))
-    for start in range(0, len(drafts), max(batch_size, 1)):
-        stop = start + batch_size
-        chunk = zip(ids[start:stop], numbers[start:stop], drafts[start:stop], strict=True)
-        for pk, number, draft in chunk:
-            texts = [
-                copy_text(pk),
-                copy_text(number),
-                Order.new_hash(),
-                copy_text(_order_total(draft)),
-                copy_text(
-                    draft.total_items
-                    if draft.total_items is not None
-                    else sum(line.quantity for line in draft.lines)
-                ),
-                copy_text(draft.date_added or now),
-            ]
-            texts += [
-                copy_text(convert(getattr(draft, name)))
-                for convert, name in zip(converters, varying, strict=True)
-            ]
-            if assigned:
-                texts.append(copy_text(now if draft.assignee or draft.assignee_group else None))
-            order_rows.add_text(*texts)
-            if history_rows is not None:
-                history_rows.add_text(*texts)
-            for line in draft.lines:  # as _build_lines, without a model instance
-                line_rows.add(
-                    pk,
-                    line.name,
-                    line.option,
-                    line.quantity,
-                    line.price,
-                    _line_subtotal(line),
-                    line.comment,
-                )
-            for index, total in enumerate(draft.totals):  # as _build_totals
-                total_rows.add(
-                    pk,
-                    total.code,
-                    total.title or total.code.replace("_", " ").capitalize(),
-                    total.value,
-                    total.priority or index,
-                )
-            created.append(
-                CreatedOrder(
-                    pk=pk,
-                    number=number,
-                    customer=draft.customer,
-                    external_id=draft.external_id or None,
-                    delivery_rush=draft.delivery_rush,
-                    due_date=draft.due_date,
-                    notes=draft.notes,
-                )
+
+    pks = order_rows.ids(len(drafts))
+    given = [
+        pks,
+        numbers,
+        Order.new_hashes(len(drafts)),
+        [_order_total(draft) for draft in drafts],
+        [
+            draft.total_items
+            if draft.total_items is not None
+            else sum(line.quantity for line in draft.lines)
+            for draft in drafts
+        ],
+        [draft.date_added or now for draft in drafts],
+    ]
+    for name in varying:
+        convert = _DRAFT_COLUMNS[name][1]
+        given.append(fields[name] if convert is _same else list(map(convert, fields[name])))
+    if assigned:
+        given.append([now if draft.assignee or draft.assignee_group else None for draft in drafts])
+    order_rows.add_columns(*given)
+    if history_rows is not None:
+        history_rows.add_columns(*given)
+    for pk, draft in zip(pks, drafts, strict=True):
+        for line in draft.lines:  # as _build_lines, without a model instance
+            line_rows.add(
+                pk,
+                line.name,
+                line.option,
+                line.quantity,
+                line.price,
+                _line_subtotal(line),
+                line.comment,
             )
-        with foreign_keys_checked_once(parents):
-            for table in tables:  # parents first: the foreign keys are checked per statement
-                if table is not None:
-                    table.write()
-    return created
+        for index, total in enumerate(draft.totals):  # as _build_totals
+            total_rows.add(
+                pk,
+                total.code,
+                total.title or total.code.replace("_", " ").capitalize(),
+                total.value,
+                total.priority or index,
+            )
+    created = list(
+        map(
+            CreatedOrder,
+            pks,
+            numbers,
+            fields["customer"],
+            fields["external_id"],
+            fields["delivery_rush"],
+            fields["due_date"],
+            fields["notes"],
+        )
+    )
+    tables = [order_rows, history_rows, line_rows, total_rows]
+    return created, [table for table in tables if table is not None], dict(parents)

@@ -1,6 +1,7 @@
 """What a new order is made of (OrderDraft, its lines and totals) and the checks a
 draft must pass before anything is written."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -132,16 +133,36 @@ _DRAFT_ORDER_FIELDS = (
 # --------------------------------------------------------------------------- validation
 
 
+# Addresses of the common shape, every one of which Django's validate_email accepts (a
+# dot-atom local part, LDH labels, an alphabetic top-level domain): checked by one regex.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,63}"
+).fullmatch
+
+
+def email_is_valid(value: str) -> bool:
+    """Django's validate_email, with the common case answered by one regex (imports check
+    hundreds of thousands of addresses); anything else goes to validate_email itself."""
+    if len(value) <= 254 and _PLAIN_EMAIL(value):
+        return True
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
 def _check_email(value: str, param: str) -> None:
-    if value:
-        try:
-            validate_email(value)
-        except ValidationError:
-            raise InvalidParam(param, f"'{value}' is not a valid e-mail address.") from None
+    if value and not email_is_valid(value):
+        raise InvalidParam(param, f"'{value}' is not a valid e-mail address.")
+
+
+_ORDER_TYPES = frozenset(OrderType.values)
 
 
 def _check_order_type(value: str, param: str) -> None:
-    if value not in OrderType.values:
+    if value not in _ORDER_TYPES:
         raise InvalidParam(param, f"order_type must be one of {', '.join(OrderType.values)}.")
 
 
