@@ -248,14 +248,15 @@ class BatchImporter:
         )
 
     def _classify(
-        self, batch: CheckedBatch, refused: dict[int, str]
+        self, batch: CheckedBatch, refused: dict[int, str], *, orders: bool
     ) -> tuple[list[_Accepted], list[_Rejected]]:
-        """Accepted and rejected rows, now that the database says which ids are taken
-        (and, on a retry, which rows the database refused)."""
+        """Accepted and rejected rows, now that the database says which ids are taken by
+        earlier rows (and, with `orders`, by orders; on a retry, which rows the database
+        refused)."""
         accepted: list[_Accepted] = []
         rejected: list[_Rejected] = []
         first_row_of = batch.first_row_of
-        clashes = self._external_id_clashes(list(first_row_of))
+        clashes = self._external_id_clashes(list(first_row_of), orders=orders)
         for row, values, errors in batch.checked:
             external_id = values.get("external_id") or ""
             clash = clashes.get(external_id)
@@ -269,8 +270,11 @@ class BatchImporter:
                 accepted.append(_Accepted(row, values))
         return accepted, rejected
 
-    def _external_id_clashes(self, external_ids: list[str]) -> dict[str, str]:
-        """Why each of these external ids is taken: by an order, or by an earlier row."""
+    def _external_id_clashes(
+        self, external_ids: list[str], *, orders: bool = True
+    ) -> dict[str, str]:
+        """Why each of these external ids is taken: by an earlier (rejected) row of the file,
+        or (`orders`) by an order."""
         if not external_ids:
             return {}
         clashes: dict[str, str] = {}
@@ -286,6 +290,8 @@ class BatchImporter:
                 external_id,
                 f"external_id: '{external_id}' is also on row {row_number} of this file.",
             )
+        if not orders:
+            return clashes
         existing = Order.objects.filter(external_id__any_of=external_ids).values_list(
             "external_id", "group_order_id", "number"
         )
@@ -310,6 +316,10 @@ class BatchImporter:
         took first, is rejected with that reason and the batch committed again without it.
         """
         refused: dict[int, str] = {}  # row number -> why the database refused it
+        # on PostgreSQL the first try leaves finding an external id an order has to the
+        # unique index (a file seldom repeats one): the query that names the order runs on
+        # the retry (elsewhere the orders service would refuse one row per try)
+        look_up_orders = connection.vendor != "postgresql"
         for _attempt in range(MAX_BATCH_RETRIES):
             started = time.perf_counter()
             accepted: list[_Accepted] = []
@@ -317,7 +327,7 @@ class BatchImporter:
                 with transaction.atomic():
                     if self._committed_already(batch.index):
                         return None
-                    accepted, rejected = self._classify(batch, refused)
+                    accepted, rejected = self._classify(batch, refused, orders=look_up_orders)
                     prepared, batch.prepared = batch.prepared, None  # written at most once
                     if len(accepted) != len(batch.candidates) or prepared is None:
                         prepared = self._prepare(accepted)  # some were refused: without them
@@ -334,6 +344,7 @@ class BatchImporter:
                 )
                 if not taken:
                     raise
+                look_up_orders = True
                 continue
             finally:
                 self.insert_seconds += time.perf_counter() - started

@@ -16,27 +16,27 @@ def order_numbers_allocate(*, count: int) -> list[str]:
     if count <= 0:
         return []
     if connection.vendor == "postgresql":
-        # the numbers an order already has (given explicitly by an import) are left out in
-        # the same statement
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT v::text FROM (SELECT nextval('order_number_seq') AS v "
-                "FROM generate_series(1, %s)) fresh "
-                "WHERE NOT EXISTS (SELECT FROM orders_order o WHERE o.number = fresh.v::text) "
-                "ORDER BY v",
-                [count],
+                "SELECT nextval('order_number_seq') FROM generate_series(1, %s)", [count]
             )
-            numbers = [row[0] for row in cursor.fetchall()]
-        if len(numbers) < count:
-            numbers += order_numbers_allocate(count=count - len(numbers))
-        return numbers
-    with transaction.atomic():
-        OrderNumberCounter.objects.get_or_create(name="order")
-        OrderNumberCounter.objects.filter(name="order").update(last_value=F("last_value") + count)
-        last = OrderNumberCounter.objects.get(name="order").last_value
-        values = list(range(last - count + 1, last + 1))
+            values = [row[0] for row in cursor.fetchall()]
+    else:
+        with transaction.atomic():
+            OrderNumberCounter.objects.get_or_create(name="order")
+            OrderNumberCounter.objects.filter(name="order").update(
+                last_value=F("last_value") + count
+            )
+            last = OrderNumberCounter.objects.get(name="order").last_value
+            values = list(range(last - count + 1, last + 1))
     numbers = [str(value) for value in values]
-    taken = set(Order.objects.filter(number__any_of=numbers).values_list("number", flat=True))
+    if len(numbers[0]) == len(numbers[-1]):
+        # numbers of one length sort as text as they do as numbers: one range of the index
+        # holds every order number that could be among them (usually none)
+        in_range = Order.objects.filter(number__gte=numbers[0], number__lte=numbers[-1])
+        taken = set(in_range.values_list("number", flat=True)) & set(numbers)
+    else:
+        taken = set(Order.objects.filter(number__any_of=numbers).values_list("number", flat=True))
     if taken:
         numbers = [n for n in numbers if n not in taken] + order_numbers_allocate(count=len(taken))
     return numbers

@@ -301,9 +301,9 @@ def test_an_external_id_taken_during_the_import_rejects_that_row(run_import, mon
     original = imports.BatchImporter._external_id_clashes
     checks = []
 
-    def miss_it_the_first_time(self, external_ids):
+    def miss_it_the_first_time(self, external_ids, **kwargs):
         checks.append(list(external_ids))
-        return {} if len(checks) == 1 else original(self, external_ids)
+        return {} if len(checks) == 1 else original(self, external_ids, **kwargs)
 
     monkeypatch.setattr(imports.BatchImporter, "_external_id_clashes", miss_it_the_first_time)
     group_order = run_import(io.BytesIO(csv_bytes([order_row(1), order_row(2), order_row(3)])))
