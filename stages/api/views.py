@@ -73,6 +73,13 @@ def _status_details(data: dict[str, Any]) -> dict[str, Any]:
     return details
 
 
+# Read-only renderers, one per process: a serializer instance used only for
+# to_representation keeps no per-request state, and DRF would otherwise deep-copy the ~50
+# declared fields of these two (and their nested hashes) on every stage post.
+_HISTORY_ROW = StageHistoryRowSerializer()
+_STATUS_ROW = StageStatusRowSerializer()
+
+
 def _message(recorded: StageRecorded, update_status: bool) -> str:
     name = recorded.history.stage.name
     if recorded.moved:
@@ -137,9 +144,9 @@ class OrderStageCreateView(IdempotentPostMixin, APIView):
             payload={key: raw[key] for key in ("appointment", "client", "order") if raw.get(key)},
         )
         body: dict[str, Any] = {
-            "order_stage": StageHistoryRowSerializer(recorded.history).data,
+            "order_stage": _HISTORY_ROW.to_representation(recorded.history),
             "order_status": (
-                StageStatusRowSerializer(recorded.status).data if recorded.status else None
+                _STATUS_ROW.to_representation(recorded.status) if recorded.status else None
             ),
             "status_updated": recorded.moved,
         }

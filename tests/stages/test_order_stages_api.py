@@ -821,3 +821,28 @@ def test_a_stage_post_takes_a_fixed_set_of_statements(post, order, staff_api):
     verdicts = [s for s in work if '"stages_stage_allowed_next"' in s]
     assert len(verdicts) == 1 and verdicts[0].startswith('SELECT "order_statuses"')
     assert work[-1].startswith('UPDATE "orders_order"')  # no read after the writes
+
+
+def test_the_shared_renderers_write_what_a_fresh_serializer_writes(post, order):
+    """The view renders with one serializer instance per process; a fresh one per row (DRF's
+    own use) gives the same body, for rows with every hash set and for bare ones."""
+    from stages.api import views
+    from stages.api.serializers import StageHistoryRowSerializer, StageStatusRowSerializer
+
+    client = ClientFactory()
+    full = payload(
+        order,
+        stage_trigger="press",
+        notes="on press 2",
+        event_slug="queued",
+        appointment={"appt_id": 7, "appt_confirmed": "yes", "appt_start_at": "2026-03-09 09:00"},
+        client={"client_id": client.pk, "client_billing_postal_code": "02134"},
+        order={"due_date": "2026-03-20", "delivery_rush": True, "services_addon_array": ["x"]},
+    )
+    assert post(full).status_code == 200
+    assert post(payload(order, stage="on-hold", update_status=False)).status_code == 200
+    for row in OrderStage.objects.filter(order=order):
+        assert views._HISTORY_ROW.to_representation(row) == StageHistoryRowSerializer(row).data
+    status = OrderStatus.objects.get(order=order)
+    assert status.appt_id == 7 and status.client_id == client.pk
+    assert views._STATUS_ROW.to_representation(status) == StageStatusRowSerializer(status).data
