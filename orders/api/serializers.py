@@ -3,6 +3,8 @@
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -24,12 +26,27 @@ LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"  # "2020-05-24 12:58:43", in the platform's t
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # "2020-05-24T11:58:43.000000Z"
 
 
+# isoformat writes what these strftime formats write, at half the cost, for years from 1000
+# on (strftime's %Y does not pad years below 1000; isoformat does): a page of orders writes
+# a few hundred of them.
+def local_format(value: datetime) -> str:
+    """value (a datetime, as it is) in LOCAL_FORMAT."""
+    return (
+        value.isoformat(" ", "seconds")[:19] if value.year >= 1000 else value.strftime(LOCAL_FORMAT)
+    )
+
+
 def local_text(value: datetime | None) -> str | None:
-    return timezone.localtime(value).strftime(LOCAL_FORMAT) if value else None
+    return local_format(timezone.localtime(value)) if value else None
 
 
 def utc_text(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).strftime(UTC_FORMAT) if value else None
+    if not value:
+        return None
+    value = value.astimezone(UTC)
+    if value.year >= 1000:
+        return value.isoformat("T", "microseconds")[:26] + "Z"
+    return value.strftime(UTC_FORMAT)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -122,23 +139,16 @@ def _status(order: Order):
 NULLABLE_TEXT = serializers.CharField(allow_null=True)  # schema of a text that may be null
 
 
-def _nullable(convert):
-    def read(value):
-        return None if value is None else convert(value)
-
-    return read
-
-
 def _order_date_time(order: Order) -> str | None:
     if order.order_date is None:
         return None
-    return datetime.combine(order.order_date, order.order_time or time.min).strftime(LOCAL_FORMAT)
+    return local_format(datetime.combine(order.order_date, order.order_time or time.min))
 
 
 def _order_date(order: Order) -> str | None:
     if order.order_date is None:
         return None
-    return datetime.combine(order.order_date, time.min).strftime(LOCAL_FORMAT)
+    return local_format(datetime.combine(order.order_date, time.min))
 
 
 def _order_time(order: Order) -> str | None:
@@ -168,8 +178,14 @@ def _order_totals(order: Order) -> list[dict]:
 
 
 def _attribute(name: str, convert):
-    convert = _nullable(convert)
-    return lambda order: convert(getattr(order, name))
+    get = attrgetter(name)
+
+    def read(order):
+        value = get(order)
+        # str(text), int(number), bool(flag) return the value itself: skip the call
+        return value if value is None or type(value) is convert else convert(value)
+
+    return read
 
 
 # The order object's fields as plain functions of the order: what DRF's fields return for
@@ -208,6 +224,15 @@ ORDER_OBJECT_READERS = {
     "date_modified": lambda order: local_text(order.date_modified),
     "order_totals": _order_totals,
 }
+
+
+@cache
+def _readers_of(serializer_class) -> tuple | None:
+    """(name, reader) for each of Meta.fields; None when a field has no reader."""
+    names = serializer_class.Meta.fields
+    if any(name not in ORDER_OBJECT_READERS for name in names):
+        return None
+    return tuple((name, ORDER_OBJECT_READERS[name]) for name in names)
 
 
 class OrderObjectSerializer(serializers.ModelSerializer):
@@ -286,10 +311,10 @@ class OrderObjectSerializer(serializers.ModelSerializer):
     def to_representation(self, order: Order) -> dict:
         """Meta.fields through ORDER_OBJECT_READERS (the declared fields stay for the schema);
         DRF's path when a field has no reader."""
-        names = self.Meta.fields
-        if not self.fast or any(name not in ORDER_OBJECT_READERS for name in names):
+        readers = _readers_of(type(self)) if self.fast else None
+        if readers is None:
             return super().to_representation(order)
-        return {name: ORDER_OBJECT_READERS[name](order) for name in names}
+        return {name: read(order) for name, read in readers}
 
 
 class OrderDetailSerializer(OrderObjectSerializer):

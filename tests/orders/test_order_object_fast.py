@@ -1,6 +1,7 @@
 """The order object's fast path (ORDER_OBJECT_READERS) writes exactly what DRF's fields write,
 for every serializer that uses it, on orders with and without each optional value."""
 
+import zoneinfo
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -109,3 +110,23 @@ def test_the_detail_read_refuses_what_order_get_refuses():
             selectors.order_object_get(order_id=order_id, user=mine.user)
         with pytest.raises(NotFound):
             selectors.order_get(order_id=order_id, user=mine.user)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 8, 14, 5, 9, tzinfo=timezone.UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.UTC),
+        datetime(1000, 1, 1, 0, 0, 0, 1, tzinfo=timezone.UTC),
+        datetime(999, 7, 4, 1, 2, 3, 456, tzinfo=timezone.UTC),  # strftime does not pad it
+        datetime(1, 1, 2, 0, 0, tzinfo=timezone.UTC),
+        datetime(2026, 3, 8, 2, 30, tzinfo=zoneinfo.ZoneInfo("America/Denver")),
+    ],
+)
+def test_the_timestamp_texts_are_strftimes(moment):
+    from orders.api.serializers import LOCAL_FORMAT, UTC_FORMAT, local_format, local_text, utc_text
+
+    assert utc_text(moment) == moment.astimezone(timezone.UTC).strftime(UTC_FORMAT)
+    assert local_text(moment) == timezone.localtime(moment).strftime(LOCAL_FORMAT)
+    naive = moment.replace(tzinfo=None)
+    assert local_format(naive) == naive.strftime(LOCAL_FORMAT)
