@@ -454,18 +454,20 @@ class XlsxStreamWriter:
         letters = self._refs(len(cells))
         style = ' s="1"' if bold else ""
         parts = [f'<row r="{r}">']
-        for index, value in enumerate(cells):
+        for letter, value in zip(letters, cells, strict=False):
             kind = type(value)
             if kind is str:
                 if value:
                     parts.append(
-                        f'<c r="{letters[index]}{r}" t="inlineStr"{style}>'
+                        f'<c r="{letter}{r}" t="inlineStr"{style}>'
                         f'<is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
                     )
             elif value is None:
                 continue
+            elif kind is int or kind is Decimal:  # numbers: the common typed cell
+                parts.append(f'<c r="{letter}{r}"{style}><v>{value}</v></c>')
             else:
-                parts.append(self._typed_cell(f"{letters[index]}{r}", value, style))
+                parts.append(self._typed_cell(f"{letter}{r}", value, style))
         parts.append("</row>")
         self._buffer.append("".join(parts))
         if len(self._buffer) >= 500:
@@ -505,9 +507,12 @@ class XlsxStreamWriter:
 
 
 def _csv_cell(value: Any) -> str:
+    kind = type(value)
+    if kind is str:  # most cells: the common case first
+        return formula_safe(value) if value and value[0] in _FORMULA_FIRST else value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
     if isinstance(value, (date, dtime)):
         return value.isoformat()
@@ -516,10 +521,16 @@ def _csv_cell(value: Any) -> str:
     return formula_safe(str(value))
 
 
-def _xlsx_cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return "|".join(str(item) for item in value)
-    return value
+_FORMULA_FIRST = frozenset(_FORMULA_START)
+
+
+def _xlsx_cells(row: list[Any]) -> list[Any]:
+    """A report row for the XLSX writer: lists (add-ons) joined."""
+    if list not in map(type, row):
+        return row
+    return [
+        "|".join(str(item) for item in value) if type(value) is list else value for value in row
+    ]
 
 
 class ReportFileWriter:
@@ -553,9 +564,8 @@ class ReportFileWriter:
         """accepted: [order_number, source_row, *values]; rejected: [reason, row, *cells]."""
         csv_rows_out = []
         for row in accepted:
-            values = row[2:]
-            csv_rows_out.append([*(_csv_cell(v) for v in values), row[1]])
-            self._accepted.write_row([_xlsx_cell(v) for v in row])
+            csv_rows_out.append([*map(_csv_cell, row[2:]), row[1]])
+            self._accepted.write_row(_xlsx_cells(row))
         self._csv.writerows(csv_rows_out)
         for row in rejected:
             self._rejected.write_row(row)

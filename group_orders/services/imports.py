@@ -196,7 +196,8 @@ class CheckedBatch:
     first_row_of: dict[str, int]  # external id -> the batch row that has it first
     percent: int
     candidates: list[_Accepted]  # the rows with no reason so far, in file order
-    prepared: PreparedOrders | None  # their orders; used by the first try to write them
+    rejected: list[_Rejected]  # the others
+    prepared: PreparedOrders | None  # the candidates' orders; the first try writes them
 
 
 class BatchImporter:
@@ -229,9 +230,21 @@ class BatchImporter:
                 else:
                     first_row_of[external_id] = row.number
             checked.append((row, values, errors))
-        candidates = [_Accepted(row, values) for row, values, errors in checked if not errors]
+        candidates, rejected = [], []
+        for row, values, errors in checked:
+            if errors:
+                rejected.append(_Rejected(row, errors, values.get("external_id") or ""))
+            else:
+                candidates.append(_Accepted(row, values))
         return CheckedBatch(
-            index, batch, checked, first_row_of, percent, candidates, self._prepare(candidates)
+            index=index,
+            rows=batch,
+            checked=checked,
+            first_row_of=first_row_of,
+            percent=percent,
+            candidates=candidates,
+            rejected=rejected,
+            prepared=self._prepare(candidates),
         )
 
     def _prepare(self, accepted: list[_Accepted]) -> PreparedOrders | None:
@@ -253,10 +266,12 @@ class BatchImporter:
         """Accepted and rejected rows, now that the database says which ids are taken by
         earlier rows (and, with `orders`, by orders; on a retry, which rows the database
         refused)."""
-        accepted: list[_Accepted] = []
-        rejected: list[_Rejected] = []
         first_row_of = batch.first_row_of
         clashes = self._external_id_clashes(list(first_row_of), orders=orders)
+        if not clashes and not refused:
+            return list(batch.candidates), list(batch.rejected)
+        accepted: list[_Accepted] = []
+        rejected: list[_Rejected] = []
         for row, values, errors in batch.checked:
             external_id = values.get("external_id") or ""
             clash = clashes.get(external_id)

@@ -52,12 +52,14 @@ _ORDER_TYPES = {
 }
 _PHONE_JUNK = re.compile(r"[\s().\-/]")
 _PHONE_EXTENSION = re.compile(r"\s*(ext\.?|x|#)\s*\d+$", re.IGNORECASE)
+_PHONE_MAY_HAVE_EXTENSION = re.compile(r"[xX#]").search
 _SLASH_DATE = re.compile(r"(\d{1,4})/(\d{1,2})/(\d{1,4})")
 _DOT_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _TIME_12H = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap])\.?m\.?", re.IGNORECASE)
 _ADDON_SPLIT = re.compile(r"[,;|]")
 _MONEY_JUNK = re.compile(r"[\s$€£¥]|USD|EUR|GBP|CAD", re.IGNORECASE)
 _MAX_TOTAL = Decimal("99999999.9999")
+_PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d+)?").fullmatch
 
 NAME_MAX = 150
 
@@ -140,6 +142,7 @@ class RowNormaliser:
             "notes": self._long_text,
             "comment": self._long_text,
         }
+        self._present_parsers = [(index, name, self._parsers[name]) for index, name in self.present]
         self.defaults: dict[str, Any] = {
             "external_id": "",
             "last_name": "",
@@ -175,7 +178,7 @@ class RowNormaliser:
                 ]
         values = dict(self.defaults)
         errors: list[str] = []
-        for index, name in self.present:
+        for index, name, parse in self._present_parsers:
             cell = cells[index]
             if type(cell) is str and len(cell) > EXCEL_MAX_CELL_CHARS:
                 errors.append(
@@ -185,7 +188,7 @@ class RowNormaliser:
                 values[name] = cell[:100]
                 continue
             try:
-                values[name] = self._parsers[name](cell)
+                values[name] = parse(cell)
             except _Reject as reason:
                 errors.append(f"{name}: {reason}")
                 values[name] = _text(cell)
@@ -241,7 +244,7 @@ class RowNormaliser:
         text = _text(cell)
         if not text:
             return ""
-        raw = _PHONE_EXTENSION.sub("", text)
+        raw = _PHONE_EXTENSION.sub("", text) if _PHONE_MAY_HAVE_EXTENSION(text) else text
         compact = _PHONE_JUNK.sub("", raw)
         plus = compact.startswith("+")
         digits = compact[1:] if plus else compact
@@ -395,7 +398,9 @@ class RowNormaliser:
         if isinstance(cell, (int, float)):
             text = repr(cell)
         else:
-            text = _MONEY_JUNK.sub("", _text(cell))
+            text = _text(cell)
+            if not _PLAIN_AMOUNT(text):
+                text = _MONEY_JUNK.sub("", text)
         if not text:
             return None
         if "," in text:
@@ -435,7 +440,7 @@ def _report_value(value: Any) -> Any:
     return value
 
 
-_PLAIN = (str, bool, int, Decimal, date, list)
+_PLAIN = frozenset({str, bool, int, Decimal, date, list})
 
 
 def values_for_report(values: dict[str, Any]) -> list[Any]:
