@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,13 @@ from group_orders.services.rows import Catalogue, RowNormaliser, values_for_repo
 from group_orders.services.uploads import max_upload_bytes, setting, xlsx_stream_above
 from group_orders.spreadsheets import csv_rows, is_blank, xlsx_rows
 from orders.models import Order
-from orders.services import OrderDraft, PreparedOrders, orders_bulk_prepare, orders_bulk_write
+from orders.services import (
+    OrderDraft,
+    PreparedOrders,
+    order_drafts_many,
+    orders_bulk_prepare,
+    orders_bulk_write,
+)
 
 logger = logging.getLogger("orderdesk.group_orders")
 
@@ -160,28 +167,37 @@ def _json_cell(cell: Any) -> Any:
     return str(cell)
 
 
-def _draft(values: dict[str, Any], group_order: GroupOrder) -> OrderDraft:
-    return OrderDraft(
-        first_name=values["first_name"],
-        last_name=values["last_name"],
-        email=values["email"],
-        telephone=values["telephone"],
-        comment=values["comment"],
-        notify=values["notify"],
-        order_type=values["order_type"],
-        order_date=values["order_date"],
-        order_time=values["order_time"],
-        payment=values["payment"],
-        customer=group_order.client,
-        location=values["location"],
-        service_type=values["service_type"],
-        services_addons=values["services_addons"],
-        delivery_rush=values["delivery_rush"],
-        due_date=values["due_date"],
-        notes=values["notes"],
-        external_id=values["external_id"] or None,
-        order_total=values["order_total"],
-    )
+# the OrderDraft fields an order file fills, by canonical column (the rest: defaults)
+_DRAFT_FIELDS_FROM_FILE = (
+    "first_name",
+    "last_name",
+    "email",
+    "telephone",
+    "comment",
+    "notify",
+    "order_type",
+    "order_date",
+    "order_time",
+    "payment",
+    "location",
+    "service_type",
+    "services_addons",
+    "delivery_rush",
+    "due_date",
+    "notes",
+    "external_id",
+    "order_total",
+)
+_draft_values = itemgetter(*_DRAFT_FIELDS_FROM_FILE)
+
+
+def _drafts(accepted: list["_Accepted"], group_order: GroupOrder) -> list[OrderDraft]:
+    rows = []
+    for item in accepted:
+        row = dict(zip(_DRAFT_FIELDS_FROM_FILE, _draft_values(item.values), strict=True))
+        row["external_id"] = row["external_id"] or None
+        rows.append(row)
+    return order_drafts_many({"customer": group_order.client}, rows)
 
 
 @dataclass
@@ -253,7 +269,7 @@ class BatchImporter:
         # checked: the normaliser applies the draft rules to every cell, and `_classify`
         # checks the external ids in the writing transaction
         return orders_bulk_prepare(
-            rows=[_draft(item.values, self.group_order) for item in accepted],
+            rows=_drafts(accepted, self.group_order),
             actor=self.actor,
             group_order=self.group_order,
             record_history=False,

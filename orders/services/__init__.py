@@ -47,7 +47,13 @@ from orders.services.create import (
     orders_create_bulk,
     orders_create_bulk_keys,
 )
-from orders.services.drafts import LineDraft, OrderDraft, TotalDraft, order_draft_check
+from orders.services.drafts import (
+    LineDraft,
+    OrderDraft,
+    TotalDraft,
+    order_draft_check,
+    order_drafts_many,
+)
 from orders.services.numbers import order_numbers_allocate
 from orders.services.parts import OrderPart, order_part_delete, order_part_save
 
@@ -75,6 +81,7 @@ __all__ = [
     "order_completion_request",
     "order_completion_run",
     "order_draft_check",
+    "order_drafts_many",
     "order_hard_delete",
     "order_hold",
     "order_mark_invalid",

@@ -392,7 +392,10 @@ def _orders_copy_rows(
     now = timezone.now()
     columns_of_drafts = zip(*map(_DRAFT_VALUES, drafts), strict=True)
     fields = dict(zip(_DRAFT_ORDER_FIELDS, columns_of_drafts, strict=True))
-    varying = [name for name, values in fields.items() if values.count(values[0]) != len(values)]
+    # by identity, in C: the common constants (None, False, "", one catalogue instance, one
+    # enum member) are single objects; equal values held in distinct objects are converted
+    # row by row, which is as correct and only slower
+    varying = [name for name, values in fields.items() if len(set(map(id, values))) > 1]
     constants = {
         "group_order_id": _pk_or_none(group_order),
         "created_by_id": actor.user.pk if actor.user else None,
@@ -434,7 +437,7 @@ def _orders_copy_rows(
     for name in _DRAFT_FOREIGN_KEYS:
         model = Order._meta.get_field(name).related_model
         values = fields[name] if name in varying else fields[name][:1]
-        parents[model].update(map(_pk_or_none, values))
+        parents[model].update(map(_pk_or_none, {id(value): value for value in values}.values()))
     parents[Order._meta.get_field("group_order").related_model].add(_pk_or_none(group_order))
     parents[Order._meta.get_field("created_by").related_model].add(_pk_or_none(actor.user))
 
