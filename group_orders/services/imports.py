@@ -505,7 +505,8 @@ class BatchPipeline:
     thread reads and checks batch N+1), at most `depth` batches ahead; elsewhere inline.
 
     One writer keeps the batches committing in file order, which the duplicate checks
-    against earlier batches and the report files rely on.
+    against earlier batches and the report files rely on; after a batch fails, the batches
+    queued behind it are not written (a later run resumes at the failed one).
     """
 
     def __init__(self, commit: Callable[[CheckedBatch], None], *, depth: int = 2) -> None:
@@ -514,6 +515,16 @@ class BatchPipeline:
         threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
         self.executor = ThreadPoolExecutor(max_workers=1) if threaded else None
         self.pending: deque[Future] = deque()
+        self.failed = False
+
+    def _commit_in_order(self, batch: CheckedBatch) -> None:
+        if self.failed:
+            raise RuntimeError(f"Batch {batch.index} not written: an earlier batch failed.")
+        try:
+            self.commit(batch)
+        except BaseException:
+            self.failed = True
+            raise
 
     def submit(self, batch: CheckedBatch) -> None:
         if self.executor is None:
@@ -521,7 +532,7 @@ class BatchPipeline:
             return
         while len(self.pending) >= self.depth:
             self.pending.popleft().result()  # re-raises the writer's error here
-        self.pending.append(self.executor.submit(self.commit, batch))
+        self.pending.append(self.executor.submit(self._commit_in_order, batch))
 
     def finish(self) -> None:
         """Wait for every batch; the writer's first error is raised here."""
