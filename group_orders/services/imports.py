@@ -16,12 +16,15 @@ What callers may rely on:
   cannot be sent is recorded on the group order (`email_error`); the import stands.
 """
 
+import gc
 import logging
 import re
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from operator import itemgetter
@@ -616,11 +619,33 @@ def _complete(
     return locked
 
 
+@contextmanager
+def _tuned_for_bulk_work() -> Iterator[None]:
+    """While an import runs in this process: the interpreter hands the GIL to the writer
+    thread soon after its database call returns (0.5 ms instead of 5: the database would
+    otherwise wait on the reading thread's turn), and the cyclic garbage collector runs
+    every 50,000 new objects instead of 2,000 (an import makes millions and holds no
+    cycles; the collector's passes cost a third of building its rows). Both restored after."""
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
+    sys.setswitchinterval(0.0005)
+    gc.set_threshold(50_000, *thresholds[1:])
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)
+
+
 def group_order_import_run(*, group_order_id: int, ctx: JobContext | None = None) -> dict:
     """Import (or resume importing) a group order's file; see the module docstring.
 
     Returns a summary (counts, timings) that the job tracker stores as the job's result.
     """
+    with _tuned_for_bulk_work():
+        return _import_run(group_order_id=group_order_id, ctx=ctx)
+
+
+def _import_run(*, group_order_id: int, ctx: JobContext | None) -> dict:
     started = time.perf_counter()
     group_order = GroupOrder.objects.select_related("uploader", "application", "client").get(
         pk=group_order_id
