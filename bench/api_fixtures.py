@@ -33,7 +33,7 @@ from accounts import abilities as ab  # noqa: E402
 from accounts.models import Application, Client, User  # noqa: E402
 from accounts.services import token_issue  # noqa: E402
 from orders.models import Order  # noqa: E402
-from stages.models import OrderStatus  # noqa: E402
+from stages.models import OrderStatus, Stage  # noqa: E402
 
 LIST_QUERY = "per_page=50&status=in-production"
 STAGE_ORDERS = 4000  # half for the platform, half for the floor
@@ -153,6 +153,22 @@ def main(out: Path) -> None:
     assert code == 200, (code, statements)
     status_sql = next(s for s in rest if s.startswith('SELECT "order_statuses"."id"'))
     order_sql = next(s for s in rest if "FOR UPDATE" in s and '"orders_order"."number"' in s)
+    visible_sql = next(s for s in rest if s.startswith('SELECT "orders_order"."id" FROM'))
+    previous_sql = next(s for s in rest if s.startswith('SELECT "order_stages"."id"'))
+    on_hold = Stage.objects.get(slug="on-hold").pk
+    # the status with the catalogue's verdict on the move (EXISTS on allowed_next) and its
+    # stage; the latest history row at or before the moment, with its stage
+    status_template = _param_template(status_sql, '"order_statuses"."order_id"', marker_stage_order)
+    moving_to = f'"U0"."to_stage_id" = {on_hold})'
+    if status_template.count(moving_to) != 1:
+        raise SystemExit(f"no {moving_to} in: {status_sql[:300]}")
+    previous_template, count = re.subn(
+        r"(\"order_stages\".\"stage_at\" <= )'[^']*'::timestamptz",
+        r"\1%s",
+        _param_template(previous_sql, '"order_stages"."order_id"', marker_stage_order),
+    )
+    if count != 1:
+        raise SystemExit(f"no stage_at bound in: {previous_sql[:300]}")
     label = f"planoorder ({token[:12]})"
     sql["stage"] = {
         "auth": auth,
@@ -161,13 +177,9 @@ def main(out: Path) -> None:
         '"stages_stage"."is_active" FROM "stages_stage" WHERE ("stages_stage"."is_active" AND '
         '"stages_stage"."slug" = %s) ORDER BY "stages_stage"."position" ASC, '
         '"stages_stage"."id" ASC LIMIT 1',
-        "status": _param_template(status_sql, '"order_statuses"."order_id"', marker_stage_order),
-        "allowed": 'SELECT 1 AS "a" FROM "stages_stage" INNER JOIN "stages_stage_allowed_next" '
-        'ON ("stages_stage"."id" = "stages_stage_allowed_next"."to_stage_id") WHERE '
-        '("stages_stage_allowed_next"."from_stage_id" = %s AND "stages_stage"."id" = %s) LIMIT 1',
-        "previous": 'SELECT "order_stages"."stage_id" FROM "order_stages" WHERE '
-        '("order_stages"."order_id" = %s AND "order_stages"."stage_at" <= %s) ORDER BY '
-        '"order_stages"."stage_at" DESC, "order_stages"."id" DESC LIMIT 1',
+        "visible": _param_template(visible_sql, '"orders_order"."id"', marker_stage_order),
+        "status": status_template.replace(moving_to, '"U0"."to_stage_id" = %s)'),
+        "previous": previous_template,
         "insert": 'INSERT INTO "order_stages" ("order_id", "order_request_id", "stage_id", '
         '"previous_stage_id", "stage_trigger", "stage_at", "source_created_at", "notified_at", '
         '"recorded_at", "updated_status", "actor_kind", "actor_user_id", "actor_application_id", '
@@ -181,10 +193,6 @@ def main(out: Path) -> None:
         'WHERE "order_statuses"."id" = %s',
         "bump": 'UPDATE "orders_order" SET "version" = ("orders_order"."version" + 1) '
         'WHERE "orders_order"."id" = %s',
-        "previous_stage": 'SELECT "stages_stage"."id", "stages_stage"."slug", '
-        '"stages_stage"."name", "stages_stage"."position", "stages_stage"."is_terminal", '
-        '"stages_stage"."colour", "stages_stage"."is_active" FROM "stages_stage" WHERE '
-        '"stages_stage"."id" = %s LIMIT 21',
         "django_statements": len(statements),
     }
     half = len(stage_orders) // 2

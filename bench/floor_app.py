@@ -269,27 +269,26 @@ def stage_create(payload: dict) -> tuple[int, dict]:
             if not stage:
                 return 400, {"status": "invalid-param", "message": f"Unknown stage '{slug}'."}
             stage = stage[0]
+            cursor.execute(sql["visible"], [order_id])  # the caller may see the order
+            if not cursor.fetchall():
+                return 404, {"status": "invalid-param", "message": "No such order."}
             with conn.transaction():
                 cursor.execute(sql["order"], [order_id])  # locks the order and reads it
                 if not cursor.fetchall():
                     return 404, {"status": "invalid-param", "message": "No such order."}
-                cursor.execute(sql["status"], [order_id])
-                status = _rows(cursor)[0]
-                if status["stage_id"] != stage["id"]:  # staying is no transition
-                    cursor.execute(sql["allowed"], [status["stage_id"], stage["id"]])
-                    if not cursor.fetchall():
-                        return 400, {"status": "invalid-param", "message": "Transition refused."}
+                cursor.execute(sql["status"], [stage["id"], order_id])
+                status = _rows(cursor)[0]  # with its stage and the verdict on the move
+                if status["stage_id"] != stage["id"] and not status["may_move"]:
+                    return 400, {"status": "invalid-param", "message": "Transition refused."}
                 cursor.execute(sql["previous"], [order_id, now])
                 previous = cursor.fetchone()
                 cursor.execute(
                     sql["insert"],
-                    [order_id, stage["id"], previous[0] if previous else None, now, now],
+                    [order_id, stage["id"], previous[1] if previous else None, now, now],
                 )
                 history_id = cursor.fetchone()[0]
                 cursor.execute(sql["update_status"], [stage["id"], now, now, now, status["id"]])
                 cursor.execute(sql["bump"], [order_id])
-            cursor.execute(sql["previous_stage"], [status["stage_id"]])
-            previous_stage = _rows(cursor)
     return 200, {
         "status": "action-successful",
         "message": f"Stage '{stage['name']}' recorded; it is now the current stage.",
@@ -299,7 +298,7 @@ def stage_create(payload: dict) -> tuple[int, dict]:
                 "order_id": order_id,
                 "stage": stage["slug"],
                 "stage_name": stage["name"],
-                "previous_stage": previous_stage[0]["slug"] if previous_stage else None,
+                "previous_stage": status["slug"],
                 "stage_at": _utc(now),
                 "recorded_at": _utc(now),
                 "updated_status": True,
