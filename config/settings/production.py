@@ -1,12 +1,13 @@
 """Production: every knob from the environment; refuses to start without the essentials."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, postgresql_options
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: ImproperlyConfigured when missing
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
+postgresql_options(DATABASES["default"])
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -493,6 +493,15 @@ def jobs_reap(*, queued_grace: timedelta | None = None) -> ReapReport:
     return report
 
 
+def _drop_if_unusable() -> None:
+    """The database may have dropped this thread's connection while the handler failed on
+    another (an import writes on its own thread): close a dead one, so that recording the
+    failure opens a fresh one instead of failing too."""
+    if connection.connection is not None and not connection.in_atomic_block:
+        if not connection.is_usable():
+            connection.close()
+
+
 def job_execute(*, job_id: int, worker_id: str | None = None) -> str:
     """Run one attempt of a job (the queue task calls this). Never raises for a handler's
     failure: the job row records it and schedules the retry."""
@@ -510,6 +519,7 @@ def job_execute(*, job_id: int, worker_id: str | None = None) -> str:
         permanent = isinstance(exc, (PermanentJobError, LookupError))
         error = "".join(traceback.format_exception_only(exc)).strip()
         logger.exception("job %s (%s) attempt %s failed", job_id, job.kind, job.attempts)
+        _drop_if_unusable()
         try:
             job = job_fail(
                 job_id=job_id,
