@@ -45,7 +45,6 @@ from orders.services.create import (
     orders_bulk_prepare,
     orders_bulk_write,
     orders_create_bulk,
-    orders_create_bulk_keys,
 )
 from orders.services.drafts import (
     LineDraft,
@@ -94,5 +93,4 @@ __all__ = [
     "orders_bulk_prepare",
     "orders_bulk_write",
     "orders_create_bulk",
-    "orders_create_bulk_keys",
 ]

@@ -139,7 +139,7 @@ def order_create(*, draft: OrderDraft, actor: Actor, stage_trigger: str = TRIGGE
 
 @dataclass(slots=True)
 class CreatedOrder:
-    """An order written by `orders_create_bulk_keys`: its keys and what its status row
+    """An order written by `orders_bulk_write`: its keys and what its status row
     mirrors (no model instance: imports write hundreds of thousands)."""
 
     pk: int
@@ -178,16 +178,19 @@ def orders_create_bulk(
     - Returns the orders in the order of `rows`, with primary keys.
 
     Keep `rows` to a few thousand per call and call again for more; the caller chooses the
-    transaction size. `orders_create_bulk_keys` does the same and returns only the keys.
+    transaction size. `orders_bulk_prepare` + `orders_bulk_write` do the same in two steps
+    and return only the keys (`CreatedOrder`), the path of imports.
     """
     if _use_copy():
-        created = orders_create_bulk_keys(
-            rows=rows,
-            actor=actor,
-            group_order=group_order,
-            stage_trigger=stage_trigger,
-            stage=stage,
-            record_history=record_history,
+        created = orders_bulk_write(
+            orders_bulk_prepare(
+                rows=rows,
+                actor=actor,
+                group_order=group_order,
+                stage_trigger=stage_trigger,
+                stage=stage,
+                record_history=record_history,
+            )
         )
         by_pk = Order.objects.in_bulk([order.pk for order in created])
         return [by_pk[order.pk] for order in created]
@@ -247,8 +250,8 @@ def orders_bulk_prepare(
     record_history: bool = True,
     checked: bool = False,
 ) -> PreparedOrders:
-    """The first half of `orders_create_bulk_keys`: checks the drafts (unless `checked`: the
-    caller applied the draft rules to every row and checked their external ids in the
+    """The first half of `orders_create_bulk` without model instances: checks the drafts
+    (unless `checked`: the caller applied the draft rules to every row and checked their external ids in the
     writing transaction, as imports do), takes ids and numbers from the sequences (gaps are
     possible when prepared orders are not written) and makes the rows; writes nothing."""
     if not _use_copy():
@@ -285,7 +288,7 @@ def orders_bulk_prepare(
 
 @transaction.atomic
 def orders_bulk_write(prepared: PreparedOrders) -> list[CreatedOrder]:
-    """The second half of `orders_create_bulk_keys`: writes prepared orders with their
+    """The second half: writes prepared orders with their
     status and first stage-history rows (COPY; the parents they name are locked, see
     `config.bulk_rows.foreign_keys_checked_once`). Write a preparation once."""
     if prepared.elsewhere is not None:
@@ -305,30 +308,6 @@ def orders_bulk_write(prepared: PreparedOrders) -> list[CreatedOrder]:
         for table in prepared.tables:
             table.write()
     return prepared.created
-
-
-@transaction.atomic
-def orders_create_bulk_keys(
-    *,
-    rows: list[OrderDraft],
-    actor: Actor,
-    group_order=None,
-    stage_trigger: str = TRIGGER_IMPORTED,
-    stage: str = INITIAL_STAGE,
-    record_history: bool = True,
-) -> list[CreatedOrder]:
-    """`orders_create_bulk` without model instances: the same checks and rows; returns each
-    order's keys (`CreatedOrder`) in the order of `rows`."""
-    return orders_bulk_write(
-        orders_bulk_prepare(
-            rows=rows,
-            actor=actor,
-            group_order=group_order,
-            stage_trigger=stage_trigger,
-            stage=stage,
-            record_history=record_history,
-        )
-    )
 
 
 def _drafts_check(rows: list[OrderDraft]) -> None:
