@@ -251,9 +251,10 @@ def orders_bulk_prepare(
     checked: bool = False,
 ) -> PreparedOrders:
     """The first half of `orders_create_bulk` without model instances: checks the drafts
-    (unless `checked`: the caller applied the draft rules to every row and checked their external ids in the
-    writing transaction, as imports do), takes ids and numbers from the sequences (gaps are
-    possible when prepared orders are not written) and makes the rows; writes nothing."""
+    (unless `checked`: the caller applied the draft rules to every row and checks their
+    external ids in the writing transaction, as imports do), takes ids and numbers from the
+    sequences (gaps are possible when prepared orders are not written) and makes the rows;
+    writes nothing."""
     if not _use_copy():
         return PreparedOrders(
             created=[],
