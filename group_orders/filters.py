@@ -7,6 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
+from config.filtersets import NamedFilterSet
 from group_orders.models import GroupOrder
 
 
@@ -34,7 +35,7 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-class GroupOrderFilter(django_filters.FilterSet):
+class GroupOrderFilter(NamedFilterSet):
     status = django_filters.ChoiceFilter(choices=GroupOrder.Status.choices)
     client = IdFilter(field_name="client_id")
     uploader = IdFilter(field_name="uploader_id")

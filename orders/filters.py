@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 
+from config.filtersets import NamedFilterSet
 from orders.models import Order, OrderType
 
 
@@ -48,7 +49,7 @@ class StrictBooleanFilter(django_filters.TypedChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(NamedFilterSet):
     status = django_filters.CharFilter(
         method="filter_status",
         help_text="Current stage: slug or id; several separated by commas.",
@@ -88,17 +89,6 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields: list[str] = []
-
-    _form_class = None
-
-    def get_form_class(self):
-        """The same form class for every request: django-filter builds one (and a form field
-        per filter) on each instance, a third of the filter's cost per list request. Safe to
-        share: a form copies its base fields when it is made."""
-        cls = type(self)
-        if cls.__dict__.get("_form_class") is None:
-            cls._form_class = super().get_form_class()
-        return cls._form_class
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         ids, slugs = _id_or_slug(value)

@@ -1,0 +1,39 @@
+"""A FilterSet that pays only for the filters a request names.
+
+django-filter deep-copies every declared filter and builds a form (a form class, then a
+deep copy of every form field) for each FilterSet it makes — for a list with a dozen filters
+and one of them in the query string, most of a millisecond per request spent on filters that
+filter nothing. `NamedFilterSet` copies only the filters the data names (a filter's own name,
+or its name and a suffix: `date_added_after`) and shares one form class per set of names.
+Filters the data does not name filter nothing in django-filter either (an empty value is
+skipped), so the result is the same queryset.
+"""
+
+import django_filters
+
+
+class NamedFilterSet(django_filters.FilterSet):
+    _form_classes: dict  # per subclass: names → form class
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._form_classes = {}
+
+    def __init__(self, data=None, queryset=None, **kwargs):
+        if data is not None:
+            keys = set(data)
+            self.base_filters = {
+                name: declared
+                for name, declared in type(self).base_filters.items()
+                if name in keys or any(key.startswith(f"{name}_") for key in keys)
+            }
+        super().__init__(data, queryset, **kwargs)
+
+    def get_form_class(self):
+        """One form class per set of named filters, made once. Safe to share: a form copies
+        its class's fields when it is made."""
+        names = tuple(self.filters)
+        form_class = self._form_classes.get(names)
+        if form_class is None:
+            form_class = self._form_classes[names] = super().get_form_class()
+        return form_class
