@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Permission
-from django.db import connections, router
+from django.db import router
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, StringAgg, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
 from accounts.models import ApiToken, Application, ApplicationRole, Client, Employee, Liaison, User
+from config.statements import Placeholders, Statement
 
 
 def user_has_role_record(user: User) -> bool:
@@ -136,25 +137,13 @@ class Principal:
 
 
 _PRINCIPAL_ATTRIBUTE = "_principal"  # on the request's User, like Django's _perm_cache
-_PREFIX_SENTINEL = "\x00prefix\x00"
 _TOKEN_FIELDS = tuple(f.attname for f in ApiToken._meta.concrete_fields)
 _USER_FIELDS = tuple(f.attname for f in User._meta.concrete_fields)
 _APPLICATION_FIELDS = tuple(f.attname for f in Application._meta.concrete_fields)
 _EXTRA_COLUMNS = ("p_client_id", "p_is_employee", "p_is_liaison", "p_liaison_clients", "p_perms")
 
 
-@dataclass(frozen=True, slots=True)
-class _Statement:
-    sql: str
-    params: tuple
-    prefix_at: int
-    converters: tuple  # (position, converters, expression)
-
-
-_STATEMENTS: dict[str, _Statement] = {}  # per alias: the SQL never changes within a process
-
-
-def _principal_queryset() -> QuerySet[ApiToken]:
+def _principal_queryset(p: Placeholders) -> QuerySet[ApiToken]:
     user = OuterRef("user_id")
     liaison_clients = (
         Liaison.clients.through.objects.filter(liaison__user_id=user)
@@ -183,7 +172,7 @@ def _principal_queryset() -> QuerySet[ApiToken]:
         .values("names")
     )
     return (
-        ApiToken.objects.filter(prefix=_PREFIX_SENTINEL)
+        ApiToken.objects.filter(prefix=p.text("prefix"))
         .order_by()
         .annotate(
             p_client_id=Subquery(Client.objects.filter(user_id=user).order_by().values("pk")[:1]),
@@ -201,25 +190,8 @@ def _principal_queryset() -> QuerySet[ApiToken]:
     )
 
 
-def _principal_statement(connection) -> _Statement:
-    statement = _STATEMENTS.get(connection.alias)
-    if statement is None:
-        query = _principal_queryset().query
-        compiler = query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-        columns = len(_TOKEN_FIELDS) + len(_USER_FIELDS) + len(_APPLICATION_FIELDS)
-        # the extra columns come last, in the order named (rows are read by position)
-        assert tuple(query.annotation_select) == _EXTRA_COLUMNS
-        assert len(compiler.select) == columns + len(_EXTRA_COLUMNS)
-        converters = compiler.get_converters([column[0] for column in compiler.select])
-        statement = _Statement(
-            sql=sql,
-            params=tuple(params),
-            prefix_at=list(params).index(_PREFIX_SENTINEL),
-            converters=tuple((at, convs, expr) for at, (convs, expr) in converters.items()),
-        )
-        _STATEMENTS[connection.alias] = statement
-    return statement
+# compiled once per database alias: no query building per request (config/statements.py)
+_PRINCIPAL = Statement(ApiToken, _principal_queryset)
 
 
 def _split_ids(text: str | None) -> tuple[int, ...]:
@@ -237,22 +209,11 @@ def _permissions_by_application(text: str | None) -> dict[int, frozenset[str]]:
 def token_with_principal(*, prefix: str) -> ApiToken | None:
     """The token with this prefix, its `user` (carrying its Principal) and `application`,
     in one query; None when no token has the prefix."""
-    connection = connections[router.db_for_read(ApiToken)]
-    statement = _principal_statement(connection)
-    params = list(statement.params)
-    params[statement.prefix_at] = prefix
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        row = cursor.fetchone()
-    if row is None:
+    rows = _PRINCIPAL.rows(prefix=prefix)
+    if not rows:
         return None
-    row = list(row)
-    for at, convs, expression in statement.converters:
-        value = row[at]
-        for converter in convs:
-            value = converter(value, expression, connection)
-        row[at] = value
-    alias = connection.alias
+    row = rows[0]
+    alias = router.db_for_read(ApiToken)
     end_token = len(_TOKEN_FIELDS)
     end_user = end_token + len(_USER_FIELDS)
     end_application = end_user + len(_APPLICATION_FIELDS)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import user_client_ids, user_is_employee
 from config.api.errors import InvalidParam, NotFound
+from config.statements import Placeholders, Statement, id_list
 from orders.filters import OrderFilter
 from orders.models import Address, Order, OrderTotal, Shipment, ShipmentItem
 
@@ -105,17 +106,24 @@ def _order_rows(queryset: QuerySet[Order]) -> QuerySet:
     )
 
 
+def _totals_of_orders(p: Placeholders, count: int) -> QuerySet:
+    return (
+        OrderTotal.objects.filter(order_id__in=p.ints("order", count))
+        .order_by("priority", "id")
+        .values_list("order_id", "code", "title", "value", "priority")
+    )
+
+
+_TOTALS = Statement(OrderTotal, _totals_of_orders)
+
+
 def order_rows_read(rows: list[dict]) -> list[SimpleNamespace]:
     """A page of `order_list_rows` as objects the order object serializer reads (attributes,
     `current_status`, `totals.all()`), with the totals of the page in one query."""
     totals: dict[int, _Related] = {row["id"]: _Related() for row in rows}
     if totals:
-        values = (
-            OrderTotal.objects.filter(order_id__in=list(totals))
-            .order_by("priority", "id")
-            .values_list("order_id", "code", "title", "value", "priority")
-        )
-        for order_id, code, title, value, priority in values:
+        count, ids = id_list("order", list(totals))
+        for order_id, code, title, value, priority in _TOTALS.rows((count,), **ids):
             totals[order_id].append(
                 SimpleNamespace(code=code, title=title, value=value, priority=priority)
             )
@@ -162,12 +170,30 @@ def order_get(
     return order
 
 
+def _order_row(p: Placeholders, clients: int | None) -> QuerySet:
+    """One visible order as an `order_list_rows` row; of `clients` placeholder clients only
+    (None: of any client)."""
+    queryset = orders_visible().filter(pk=p.int("order_id"))
+    if clients is not None:
+        queryset = queryset.filter(customer_id__in=p.ints("client", clients))
+    return _order_rows(queryset)[:1]
+
+
+_ORDER_ROW = Statement(Order, _order_row)
+
+
 def order_object_get(*, order_id: int | str, user: User | None = None) -> SimpleNamespace:
     """order_get for reading only: the order object's columns as one row and its totals (two
     queries, no model instances), as `order_rows_read` gives them. NotFound as order_get."""
     pk = _as_id(order_id)
-    queryset = orders_of_callers_clients(orders_visible(), user)
-    rows = list(_order_rows(queryset.filter(pk=pk))[:1]) if pk else []
+    if pk is None:
+        rows = []
+    elif user_sees_every_order(user):
+        rows = _ORDER_ROW.dicts((None,), order_id=pk)
+    else:
+        client_ids = customer_client_ids(user=user)
+        count, clients = id_list("client", client_ids) if client_ids else (0, {})
+        rows = _ORDER_ROW.dicts((count,), order_id=pk, **clients) if client_ids else []
     if not rows:
         raise NotFound("order_id", f"Order {order_id} does not exist.")
     return order_rows_read(rows)[0]

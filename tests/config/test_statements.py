@@ -1,0 +1,108 @@
+"""config.statements: a queryset compiled once per shape, run with each call's values, rows
+converted as Django converts them; nothing about the data is kept between calls."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from accounts.selectors import _EXTRA_COLUMNS, _PRINCIPAL
+from config.statements import Placeholders, Statement, id_list
+from orders.models import Order, OrderTotal
+from tests.factories.orders import OrderFactory, OrderTotalFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _totals(p, count):
+    return (
+        OrderTotal.objects.filter(order_id__in=p.ints("order", count), code=p.text("code"))
+        .order_by("id")
+        .values("order_id", "value", doubled=F("value") * 2)
+    )
+
+
+def test_rows_match_the_orm_for_each_call_and_shape():
+    first, second = OrderFactory(), OrderFactory()
+    OrderTotalFactory(order=first, code="total", value=Decimal("10.50"))
+    OrderTotalFactory(order=second, code="total", value=Decimal("3.25"))
+    OrderTotalFactory(order=second, code="tax", value=Decimal("0.25"))
+    statement = Statement(OrderTotal, _totals)
+
+    for ids, code in (
+        ([first.pk], "total"),
+        ([first.pk, second.pk], "total"),
+        ([second.pk], "tax"),
+    ):
+        count, values = id_list("order", ids)
+        expected = list(_totals_orm(ids, code))
+        assert statement.dicts((count,), code=code, **values) == expected
+        assert expected  # the comparison is not between two empty lists
+    assert statement.names((1,)) == ("order_id", "value", "doubled")
+    assert statement.rows((1,), code="total", **id_list("order", [first.pk])[1]) == [
+        [first.pk, Decimal("10.50"), Decimal("21.00")]
+    ]
+
+
+def _totals_orm(ids, code):
+    return (
+        OrderTotal.objects.filter(order_id__in=ids, code=code)
+        .order_by("id")
+        .values("order_id", "value", doubled=F("value") * 2)
+    )
+
+
+def test_compiled_once_per_shape_and_the_data_read_on_every_call():
+    order = OrderFactory()
+    built = []
+
+    def build(p):
+        built.append(1)
+        return Order.objects.filter(pk=p.int("order_id")).values("id", "email")
+
+    statement = Statement(Order, build)
+    assert statement.dicts(order_id=order.pk) == [{"id": order.pk, "email": order.email}]
+    Order.objects.filter(pk=order.pk).update(email="changed@example.com")
+    with CaptureQueriesContext(connection) as queries:
+        again = statement.dicts(order_id=order.pk)
+    assert again == [{"id": order.pk, "email": "changed@example.com"}]
+    assert len(queries) == 1 and len(built) == 1
+    assert statement.dicts(order_id=order.pk + 1000) == []
+
+
+def test_a_placeholder_that_does_not_reach_the_sql_once_is_refused():
+    def two(p):
+        pk = p.int("order_id")
+        return Order.objects.filter(pk=pk).exclude(customer_id=p.int("other")).values("id")
+
+    def lost(p):
+        p.int("order_id")
+        return Order.objects.values("id")
+
+    def reused(p):
+        p.int("order_id")
+        return Order.objects.filter(pk=p.int("order_id")).values("id")
+
+    with pytest.raises(ValueError, match="0 times"):
+        Statement(Order, lost).rows()
+    with pytest.raises(ValueError, match="used twice"):
+        Statement(Order, reused).rows()
+    assert Statement(Order, two).rows(order_id=1, other=2) == []
+
+
+def test_a_model_queryset_is_refused():
+    with pytest.raises(ValueError, match="values"):
+        Statement(Order, lambda p: Order.objects.filter(pk=p.int("order_id"))).rows(order_id=1)
+
+
+def test_id_list_rounds_up_to_a_power_of_two_and_repeats_the_last_id():
+    assert id_list("x", [7]) == (1, {"x.0": 7})
+    assert id_list("x", [7, 8, 9]) == (4, {"x.0": 7, "x.1": 8, "x.2": 9, "x.3": 9})
+    assert id_list("x", list(range(50)))[0] == 64
+    assert Placeholders().ints("x", 2) != Placeholders().text("x")
+
+
+def test_the_principal_statement_ends_with_its_extra_columns():
+    assert _PRINCIPAL.names()[-len(_EXTRA_COLUMNS) :] == _EXTRA_COLUMNS
