@@ -240,16 +240,10 @@ _CUSTOMER_PACKAGE_COLUMNS = (
 )  # fmt: skip
 
 
-def customer_orders(*, client_ids: list[int], descending: bool = False) -> list[SimpleNamespace]:
-    """The completed orders of these clients, by id (ascending unless `descending`), as the
-    customer list renders them: objects with the attributes it reads (the plan and its
-    package, `totals.all()`, `shipments.all()`, each shipment's `items.all()`), read as rows
-    in four queries without model instances. The detail reads models (`customer_order_get`)."""
-    if not client_ids:
-        return []
-    rows = (
+def _customer_order_rows(p: Placeholders, clients: int, descending: bool) -> QuerySet:
+    return (
         Order.objects.filter(
-            customer_id__in=list(client_ids), completed_at__isnull=False, is_deleted=False
+            customer_id__in=p.ints("client", clients), completed_at__isnull=False, is_deleted=False
         )
         .order_by("-id" if descending else "id")
         .values_list(
@@ -258,6 +252,38 @@ def customer_orders(*, client_ids: list[int], descending: bool = False) -> list[
             *(f"plan__package__{name}" for name in _CUSTOMER_PACKAGE_COLUMNS),
         )
     )
+
+
+def _shipments_of_orders(p: Placeholders, count: int) -> QuerySet:
+    return (
+        Shipment.objects.filter(order_id__in=p.ints("order", count))
+        .order_by("id")
+        .values("id", "order_id", "status", "ship_date", "tracking_url", "shipping_address_id")
+    )
+
+
+def _items_of_shipments(p: Placeholders, count: int) -> QuerySet:
+    return (
+        ShipmentItem.objects.filter(shipment_id__in=p.ints("shipment", count))
+        .order_by("id")
+        .values_list("shipment_id", "name", "thumbnail", "option")
+    )
+
+
+_CUSTOMER_ORDERS = Statement(Order, _customer_order_rows)
+_SHIPMENTS = Statement(Shipment, _shipments_of_orders)
+_SHIPMENT_ITEMS = Statement(ShipmentItem, _items_of_shipments)
+
+
+def customer_orders(*, client_ids: list[int], descending: bool = False) -> list[SimpleNamespace]:
+    """The completed orders of these clients, by id (ascending unless `descending`), as the
+    customer list renders them: objects with the attributes it reads (the plan and its
+    package, `totals.all()`, `shipments.all()`, each shipment's `items.all()`), read as rows
+    in four queries without model instances. The detail reads models (`customer_order_get`)."""
+    if not client_ids:
+        return []
+    count, clients = id_list("client", list(client_ids))
+    rows = _CUSTOMER_ORDERS.rows((count, descending), **clients)
     order_width, plan_width = len(_CUSTOMER_ORDER_COLUMNS), len(_CUSTOMER_PLAN_COLUMNS)
     plans: dict[int, SimpleNamespace] = {}
     orders: list[SimpleNamespace] = []
@@ -280,29 +306,17 @@ def customer_orders(*, client_ids: list[int], descending: bool = False) -> list[
     if not orders:
         return orders
     by_id = {order.id: order for order in orders}
-    totals = (
-        OrderTotal.objects.filter(order_id__in=list(by_id))
-        .order_by("priority", "id")
-        .values_list("order_id", "code", "value")
-    )
-    for order_id, code, value in totals:
+    count, ids = id_list("order", list(by_id))
+    for order_id, code, _title, value, _priority in _TOTALS.rows((count,), **ids):
         by_id[order_id].totals.append(SimpleNamespace(code=code, value=value))
     shipments = {}
-    for values in (
-        Shipment.objects.filter(order_id__in=list(by_id))
-        .order_by("id")
-        .values("id", "order_id", "status", "ship_date", "tracking_url", "shipping_address_id")
-    ):
+    for values in _SHIPMENTS.dicts((count,), **ids):
         shipment = shipments[values["id"]] = SimpleNamespace(**values, pk=values["id"])
         shipment.items = _Related()
         by_id[shipment.order_id].shipments.append(shipment)
     if shipments:
-        items = (
-            ShipmentItem.objects.filter(shipment_id__in=list(shipments))
-            .order_by("id")
-            .values_list("shipment_id", "name", "thumbnail", "option")
-        )
-        for shipment_id, name, thumbnail, option in items:
+        count, ids = id_list("shipment", list(shipments))
+        for shipment_id, name, thumbnail, option in _SHIPMENT_ITEMS.rows((count,), **ids):
             shipments[shipment_id].items.append(
                 SimpleNamespace(name=name, thumbnail=thumbnail, option=option)
             )
@@ -369,15 +383,10 @@ def _add_months(moment: datetime, months: int) -> datetime:
     return moment  # unreachable: every month has a 28th
 
 
-def clients_current_plans(*, client_ids: list[int], now: datetime | None = None) -> dict[int, int]:
-    """Per client, the plan in force: the plan of the latest completed, paid and not refunded
-    order, while `duration` months since it was paid have not passed."""
-    if not client_ids:
-        return {}
-    now = now or timezone.now()
-    rows = (
+def _paid_plans_of_clients(p: Placeholders, clients: int) -> QuerySet:
+    return (
         Order.objects.filter(
-            customer_id__in=client_ids,
+            customer_id__in=p.ints("client", clients),
             completed_at__isnull=False,
             paid_at__isnull=False,
             refunded_at__isnull=True,
@@ -387,6 +396,19 @@ def clients_current_plans(*, client_ids: list[int], now: datetime | None = None)
         .order_by("customer_id", "-paid_at", "-id")
         .values_list("customer_id", "plan_id", "paid_at", "plan__duration")
     )
+
+
+_PAID_PLANS = Statement(Order, _paid_plans_of_clients)
+
+
+def clients_current_plans(*, client_ids: list[int], now: datetime | None = None) -> dict[int, int]:
+    """Per client, the plan in force: the plan of the latest completed, paid and not refunded
+    order, while `duration` months since it was paid have not passed."""
+    if not client_ids:
+        return {}
+    now = now or timezone.now()
+    count, clients = id_list("client", list(client_ids))
+    rows = _PAID_PLANS.rows((count,), **clients)
     current: dict[int, int] = {}
     seen: set[int] = set()
     for client_id, plan_id, paid_at, duration in rows:

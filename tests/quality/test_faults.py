@@ -122,7 +122,11 @@ def failing_storage(monkeypatch, code: int, *, when=lambda name: True):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS])
-def test_an_upload_to_a_full_or_read_only_storage_creates_nothing(monkeypatch, code, settings):
+def test_an_upload_to_a_full_or_read_only_storage_creates_nothing(
+    monkeypatch, code, settings, tmp_path
+):
+    # a media root of its own: other test processes write uploads into the shared one
+    settings.MEDIA_ROOT = tmp_path / "media"
     catalogue()
     failing_storage(monkeypatch, code)
     before = (
