@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import Exists, F, OuterRef, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from accounts.actors import Actor
 from accounts.models import Application, Client, User
 from config.api.errors import InvalidParam
 from config.bulk_rows import BulkRows, copy_text
+from config.statements import ModelStatement, Placeholders
 from orders.models import Order, OrderRequest, ServiceType
 from stages.models import OrderStage, OrderStatus, Stage
 
@@ -72,9 +73,23 @@ class StageRecorded:
     moved: bool  # True when this call moved the current status
 
 
+_ACTIVE_STAGE = ModelStatement(
+    Stage,
+    lambda p: Stage.objects.filter(slug=p.text("slug"), is_active=True).order_by(
+        *Stage._meta.ordering
+    )[:1],
+)
+
+
+def stage_active(slug: str) -> Stage | None:
+    """The active stage with this slug, or None."""
+    found = _ACTIVE_STAGE.objects(slug=slug)
+    return found[0] if found else None
+
+
 def stage_get(slug: str) -> Stage:
     """The active stage with this slug; invalid-param naming `stage` otherwise."""
-    stage = Stage.objects.filter(slug=slug, is_active=True).first()
+    stage = stage_active(slug)
     if stage is None:
         raise InvalidParam("stage", f"Unknown stage '{slug}'.")
     return stage
@@ -119,13 +134,33 @@ def _lock_subject(order: Order | None, order_request: OrderRequest | None):
     return {"order_request": order_request}, None
 
 
+# the three reads of every stage post, compiled once (config/statements.py)
+_ORDER_LOCKED = ModelStatement(
+    Order,
+    lambda p: Order.objects.select_for_update(of=("self",)).filter(pk=p.int("order_id"))[:1],
+    related=("service_type", "customer"),
+)
+
+
 def _order_locked(pk: int) -> Order | None:
-    return (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("service_type", "customer")
-        .filter(pk=pk)
-        .first()
+    found = _ORDER_LOCKED.objects(order_id=pk)
+    return found[0] if found else None
+
+
+def _status_with_verdict(p: Placeholders, subject: str) -> QuerySet[OrderStatus]:
+    """The status of an order (or order request), and whether the catalogue lets its stage
+    move to the placeholder stage (`may_move`)."""
+    may_move = Stage.allowed_next.through.objects.filter(
+        from_stage_id=OuterRef("stage_id"), to_stage_id=p.int("to_stage_id")
     )
+    return OrderStatus.objects.annotate(may_move=Exists(may_move)).filter(
+        **{f"{subject}_id": p.int("subject_id")}
+    )[:1]
+
+
+_STATUS = ModelStatement(
+    OrderStatus, _status_with_verdict, related=("stage", "client"), annotations=("may_move",)
+)
 
 
 def _user_name(user: User) -> str:
@@ -283,18 +318,9 @@ def stage_record(
     now = timezone.now()
     stage_at = stage_at or now
     # the status, and whether the catalogue lets its stage move to `stage`, in one statement
-    status = (
-        OrderStatus.objects.select_related("stage", "client")
-        .annotate(
-            may_move=Exists(
-                Stage.allowed_next.through.objects.filter(
-                    from_stage_id=OuterRef("stage_id"), to_stage_id=stage.pk
-                )
-            )
-        )
-        .filter(**subject)
-        .first()
-    )
+    ((subject_name, subject_row),) = subject.items()
+    found = _STATUS.objects((subject_name,), subject_id=subject_row.pk, to_stage_id=stage.pk)
+    status = found[0] if found else None
 
     moves = update_status and (status is None or stage_at >= status.stage_at)
     if moves and check_transition and status is not None:

@@ -21,8 +21,9 @@ from rest_framework import serializers
 from accounts.models import Application, Client, User
 from config.api.params import CONTROL_PARAMS
 from orders.models import ServiceType
-from stages.models import OrderStage, Stage
+from stages.models import OrderStage
 from stages.mountain_time import MountainTimeError, parse_mountain, to_mountain
+from stages.services import stage_active
 
 # How far ahead of our clock a stage_at_mt may be (clock skew); further is a mistake that
 # would pin the current status (a status only moves forward in time).
@@ -308,7 +309,7 @@ class StageRecordInputSerializer(serializers.Serializer):
         return self._view(value)
 
     def validate_stage(self, value):
-        stage = Stage.objects.filter(slug=value, is_active=True).first()
+        stage = stage_active(value)
         if stage is None:
             raise serializers.ValidationError(f"Unknown stage '{value}'.")
         return stage

@@ -9,8 +9,8 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from accounts.selectors import _EXTRA_COLUMNS, _PRINCIPAL
-from config.statements import Placeholders, Statement, id_list
-from orders.models import Order, OrderTotal
+from config.statements import ModelStatement, Placeholders, Statement, id_list
+from orders.models import Order, OrderTotal, ServiceType
 from tests.factories.orders import OrderFactory, OrderTotalFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +106,36 @@ def test_id_list_rounds_up_to_a_power_of_two_and_repeats_the_last_id():
 
 def test_the_principal_statement_ends_with_its_extra_columns():
     assert _PRINCIPAL.names()[-len(_EXTRA_COLUMNS) :] == _EXTRA_COLUMNS
+
+
+def test_model_statement_gives_instances_as_select_related_does():
+    with_type = OrderFactory(service_type=ServiceType.objects.create(slug="st-x", name="X"))
+    without = OrderFactory(service_type=None)
+    statement = ModelStatement(
+        Order,
+        lambda p: Order.objects.filter(pk=p.int("order_id")).annotate(doubled=F("version") * 2),
+        related=("service_type", "customer"),
+        annotations=("doubled",),
+    )
+
+    for order in (with_type, without):
+        (read,) = statement.objects(order_id=order.pk)
+        expected = Order.objects.select_related("service_type", "customer").get(pk=order.pk)
+        assert read == expected and read.__dict__.keys() >= {"email", "version", "doubled"}
+        assert read.doubled == 2 * expected.version
+        with CaptureQueriesContext(connection) as queries:
+            assert read.service_type == expected.service_type
+            assert read.customer == expected.customer
+        assert len(queries) == 0  # joined, not read lazily
+        assert all(
+            getattr(read, f.attname) == getattr(expected, f.attname)
+            for f in Order._meta.concrete_fields
+        )
+    assert without.service_type is None
+    assert statement.objects(order_id=without.pk)[0].service_type is None
+
+    # what it reads saves like any instance
+    (read,) = statement.objects(order_id=with_type.pk)
+    read.email = "saved@example.com"
+    read.save(update_fields=["email"])
+    assert Order.objects.get(pk=with_type.pk).email == "saved@example.com"
