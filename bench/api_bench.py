@@ -294,6 +294,13 @@ def run_side(side: str, url: str, fixtures_path: Path, fixtures: dict, endpoints
 # --------------------------------------------------------------------------- report
 
 
+def _gunicorn_shape() -> str:
+    """workers × threads as config/gunicorn.conf.py reads them in this environment."""
+    config: dict = {}
+    exec((ROOT / "config" / "gunicorn.conf.py").read_text(encoding="utf-8"), config)
+    return f"{config['workers']} workers × {config['threads']} threads"
+
+
 def report(seed: dict, results: dict, scaling: dict | None, fixtures: dict, args) -> str:
     lines = [
         f"# API benchmark, {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC",
@@ -301,7 +308,8 @@ def report(seed: dict, results: dict, scaling: dict | None, fixtures: dict, args
         f"Database: {seed['orders']:,} orders, {seed['stage_rows']:,} stage rows"
         + (" (reused)" if seed.get("reused") else f"; seeded in {seed.get('seconds', 0):.0f}s"),
         f"Load: wrk, 2 threads, {args.connections} connections, {args.duration}s per endpoint "
-        f"after {args.warmup}s warm-up; gunicorn config/gunicorn.conf.py (gthread) for both.",
+        f"after {args.warmup}s warm-up; gunicorn config/gunicorn.conf.py (gthread, "
+        f"{_gunicorn_shape()}) for both.",
         "",
         "| endpoint | side | req/s | p50 ms | p99 ms | non-2xx | fraction of floor |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
@@ -323,6 +331,14 @@ def report(seed: dict, results: dict, scaling: dict | None, fixtures: dict, args
                 + " |"
             )
     lines += ["", f"Queries per request (floor = Django's): {fixtures['queries']}"]
+    failing = [
+        f"{side} {endpoint}"
+        for side, by_endpoint in results.items()
+        for endpoint, stats in by_endpoint.items()
+        if stats["errors"]
+    ]
+    if failing:
+        lines += ["", f"**Not comparable**: non-2xx answers from {', '.join(failing)}."]
     if scaling:
         lines += [
             "",

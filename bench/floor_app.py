@@ -298,7 +298,7 @@ def stage_create(payload: dict) -> tuple[int, dict]:
                 "order_id": order_id,
                 "stage": stage["slug"],
                 "stage_name": stage["name"],
-                "previous_stage": status["slug"],
+                "previous_stage": status["stage__slug"],  # its stage, joined (values_list names)
                 "stage_at": _utc(now),
                 "recorded_at": _utc(now),
                 "updated_status": True,
