@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
+from django.db import router
 from django.db.models import F, Prefetch, QuerySet
 from django.utils import timezone
 
@@ -170,30 +171,48 @@ def order_get(
     return order
 
 
-def _order_row(p: Placeholders, clients: int | None) -> QuerySet:
-    """One visible order as an `order_list_rows` row; of `clients` placeholder clients only
-    (None: of any client)."""
+def _visible_order(p: Placeholders, clients: int | None) -> QuerySet[Order]:
+    """The visible order of the placeholder id; of `clients` placeholder clients only (None:
+    of any client): orders_of_callers_clients as a statement's shape."""
     queryset = orders_visible().filter(pk=p.int("order_id"))
     if clients is not None:
         queryset = queryset.filter(customer_id__in=p.ints("client", clients))
-    return _order_rows(queryset)[:1]
+    return queryset
 
 
-_ORDER_ROW = Statement(Order, _order_row)
+def _callers_clients(user: User | None) -> tuple[int | None, dict[str, int]] | None:
+    """The caller's restriction for `_visible_order`: (None, {}) for a caller who sees every
+    order, (count, values) for the client ids of one who does not, None for one who sees none."""
+    if user_sees_every_order(user):
+        return None, {}
+    client_ids = customer_client_ids(user=user)
+    return id_list("client", client_ids) if client_ids else None
+
+
+_ORDER_ROW = Statement(Order, lambda p, clients: _order_rows(_visible_order(p, clients))[:1])
+_ORDER_ID = Statement(Order, lambda p, clients: _visible_order(p, clients).values("id")[:1])
+
+
+def order_visible_stub(*, order_id: int, user: User | None = None) -> Order | None:
+    """The order as an instance holding its id only (like `.only("pk")`), when it exists, is
+    not deleted and `user` may see it; None otherwise."""
+    restriction = _callers_clients(user)
+    if restriction is None:
+        return None
+    clients, values = restriction
+    rows = _ORDER_ID.rows((clients,), order_id=order_id, **values)
+    return Order.from_db(router.db_for_read(Order), ["id"], rows[0]) if rows else None
 
 
 def order_object_get(*, order_id: int | str, user: User | None = None) -> SimpleNamespace:
     """order_get for reading only: the order object's columns as one row and its totals (two
     queries, no model instances), as `order_rows_read` gives them. NotFound as order_get."""
     pk = _as_id(order_id)
-    if pk is None:
-        rows = []
-    elif user_sees_every_order(user):
-        rows = _ORDER_ROW.dicts((None,), order_id=pk)
-    else:
-        client_ids = customer_client_ids(user=user)
-        count, clients = id_list("client", client_ids) if client_ids else (0, {})
-        rows = _ORDER_ROW.dicts((count,), order_id=pk, **clients) if client_ids else []
+    restriction = _callers_clients(user) if pk is not None else None
+    rows = []
+    if restriction is not None:
+        clients, values = restriction
+        rows = _ORDER_ROW.dicts((clients,), order_id=pk, **values)
     if not rows:
         raise NotFound("order_id", f"Order {order_id} does not exist.")
     return order_rows_read(rows)[0]

@@ -10,7 +10,12 @@ from django.utils import timezone
 from accounts.models import User
 from config.api.errors import InvalidParam, NotFound
 from orders.models import Order, OrderRequest
-from orders.selectors import customer_client_ids, orders_of_callers_clients, user_sees_every_order
+from orders.selectors import (
+    customer_client_ids,
+    order_visible_stub,
+    orders_of_callers_clients,
+    user_sees_every_order,
+)
 from stages.models import OrderStage, OrderStatus, Stage
 from stages.services import transition_refusal
 
@@ -31,9 +36,8 @@ def order_get_for_stages(*, order_id: int, user: User | None = None) -> Order:
 def order_for_stage_post(*, order_id: int, user: User | None = None) -> Order:
     """The order a stage is posted for; 400 invalid-param naming `order_id` otherwise (also
     another client's order, for a caller who may not see it)."""
-    queryset = orders_of_callers_clients(Order.objects.filter(is_deleted=False), user)
     # only its id: stage_record locks the order and reads it whole (with its customer)
-    order = queryset.filter(pk=order_id).only("pk").first()
+    order = order_visible_stub(order_id=order_id, user=user)
     if order is None:
         raise InvalidParam("order_id", f"There is no order {order_id}.")
     return order
