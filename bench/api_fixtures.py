@@ -153,7 +153,7 @@ def main(out: Path) -> None:
     assert code == 200, (code, statements)
     status_sql = next(s for s in rest if s.startswith('SELECT "order_statuses"."id"'))
     order_sql = next(s for s in rest if "FOR UPDATE" in s and '"orders_order"."number"' in s)
-    visible_sql = next(s for s in rest if s.startswith('SELECT "orders_order"."id" FROM'))
+    visible_sql = next(s for s in rest if s.startswith('SELECT "orders_order"."id" AS "id" FROM'))
     previous_sql = next(s for s in rest if s.startswith('SELECT "order_stages"."id"'))
     on_hold = Stage.objects.get(slug="on-hold").pk
     # the status with the catalogue's verdict on the move (EXISTS on allowed_next) and its
