@@ -10,6 +10,21 @@ skipped), so the result is the same queryset.
 """
 
 import django_filters
+from django import forms
+
+ID_MAX = 2**63 - 1  # the largest id a (big)integer column holds
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A whole-number id (`0.5` is refused, not rounded or matched as a decimal), from 1 to
+    ID_MAX (a bigger one is refused by name, not sent to the database to overflow there)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(*args, **kwargs)
 
 
 class NamedFilterSet(django_filters.FilterSet):

@@ -20,12 +20,14 @@ it) — compiling refuses otherwise. Nothing about the data is cached: every cal
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 
 _INT_BASE = -7_340_000_000_000_000  # far outside any id or count a column holds
+_MOMENT_BASE = datetime(1111, 1, 1, tzinfo=UTC)
 
 
 class Placeholders:
@@ -33,6 +35,7 @@ class Placeholders:
 
     def __init__(self):
         self.values: dict[str, Any] = {}
+        self.moments: set[str] = set()
 
     def _add(self, name: str, value: Any) -> Any:
         if name in self.values:
@@ -50,6 +53,11 @@ class Placeholders:
     def text(self, name: str) -> str:
         return self._add(name, f"\x1fplaceholder:{name}\x1f")
 
+    def moment(self, name: str) -> datetime:
+        """An aware datetime for a DateTimeField lookup (adapted as the backend adapts one)."""
+        self.moments.add(name)
+        return self._add(name, _MOMENT_BASE + timedelta(seconds=len(self.values)))
+
 
 def id_list(name: str, ids: Sequence[int]) -> tuple[int, dict[str, int]]:
     """(count, values) for `Placeholders.ints(name, count)`: the count is len(ids) rounded up
@@ -64,7 +72,7 @@ def id_list(name: str, ids: Sequence[int]) -> tuple[int, dict[str, int]]:
 class _Compiled:
     sql: str
     params: tuple
-    slots: tuple[tuple[str, int], ...]  # (name, position in params)
+    slots: tuple[tuple[str, int, Callable | None], ...]  # (name, position, adapter)
     names: tuple[str, ...]  # column names, in the row's order
     converters: tuple  # (position, converters, expression)
 
@@ -86,10 +94,16 @@ class Statement:
             params = tuple(params)
             slots = []
             for name, value in placeholders.values.items():
-                positions = [at for at, param in enumerate(params) if param == value]
+                adapt = (
+                    connection.ops.adapt_datetimefield_value
+                    if name in placeholders.moments
+                    else None
+                )
+                expected = adapt(value) if adapt else value
+                positions = [at for at, param in enumerate(params) if param == expected]
                 if len(positions) != 1:
                     raise ValueError(f"placeholder {name!r} reached the SQL {len(positions)} times")
-                slots.append((name, positions[0]))
+                slots.append((name, positions[0], adapt))
             names = (*query.extra_select, *query.values_select, *query.annotation_select)
             if len(names) != len(compiler.select):
                 raise ValueError("a Statement needs a values() or values_list() queryset")
@@ -108,8 +122,8 @@ class Statement:
         connection = connections[router.db_for_read(self.model)]
         compiled = self._compile(connection, shape)
         params = list(compiled.params)
-        for name, at in compiled.slots:
-            params[at] = values[name]
+        for name, at, adapt in compiled.slots:
+            params[at] = adapt(values[name]) if adapt else values[name]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = [list(row) for row in cursor.fetchall()]
@@ -142,8 +156,9 @@ class ModelStatement(Statement):
     attributes: for the hot paths that save what they read.
 
     `build(p, *shape)` returns a queryset of `model` (filtered, annotated, locked, ordered);
-    the statement reads every concrete column of the model and of each related model, then
-    the annotations (in the order they were annotated).
+    the statement reads every concrete column of the model (or its primary key and `fields`,
+    as only() would) and of each related model, then the annotations (in the order they were
+    annotated).
     """
 
     def __init__(
@@ -153,8 +168,12 @@ class ModelStatement(Statement):
         *,
         related: tuple[str, ...] = (),
         annotations: tuple[str, ...] = (),
+        fields: tuple[str, ...] | None = None,
     ):
-        self.parts = [(model, None, _attnames(model))]
+        own = _attnames(model)
+        if fields is not None:  # like only(): the primary key and these columns
+            own = [own[0], *(name for name in own[1:] if name in fields)]
+        self.parts = [(model, None, own)]
         for name in related:
             related_model = model._meta.get_field(name).related_model
             self.parts.append((related_model, name, _attnames(related_model)))

@@ -3,18 +3,11 @@
 from datetime import UTC
 
 import django_filters
-from django import forms
 from django.core.exceptions import ValidationError
 from django_filters.fields import IsoDateTimeField
 
-from config.filtersets import NamedFilterSet
+from config.filtersets import IdFilter, NamedFilterSet
 from group_orders.models import GroupOrder
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A whole-number id (`0.5` is refused, not rounded or matched as a decimal)."""
-
-    field_class = forms.IntegerField
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):

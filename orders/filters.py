@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 
-from config.filtersets import NamedFilterSet
+from config.filtersets import ID_MAX, IdFilter, NamedFilterSet
 from orders.models import Order, OrderType
 
 
@@ -17,7 +17,8 @@ def _id_or_slug(value: str) -> tuple[list[int], list[str]]:
         if not part:
             continue
         if part.isascii() and part.isdigit():
-            ids.append(int(part))
+            if int(part) <= ID_MAX:  # a bigger number is no id: it matches nothing
+                ids.append(int(part))
         else:
             slugs.append(part)
     return ids, slugs
@@ -55,8 +56,8 @@ class OrderFilter(NamedFilterSet):
         help_text="Current stage: slug or id; several separated by commas.",
     )
     order_type = django_filters.ChoiceFilter(choices=OrderType.choices)
-    location = django_filters.NumberFilter(field_name="location_id", help_text="Location id.")
-    customer = django_filters.NumberFilter(field_name="customer_id", help_text="Client id.")
+    location = IdFilter(field_name="location_id", help_text="Location id.")
+    customer = IdFilter(field_name="customer_id", help_text="Client id.")
     assignee = django_filters.CharFilter(
         method="filter_assignee", help_text="Staff user id, or `none` for unassigned orders."
     )
@@ -99,7 +100,7 @@ class OrderFilter(NamedFilterSet):
     def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value.strip().lower() == "none":
             return queryset.filter(assignee__isnull=True)
-        if not (value.strip().isascii() and value.strip().isdigit()):
+        if not (value.strip().isascii() and value.strip().isdigit()) or int(value) > ID_MAX:
             return queryset.none()
         return queryset.filter(assignee_id=int(value))
 
@@ -110,7 +111,11 @@ class OrderFilter(NamedFilterSet):
     def filter_group_order(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         if value.isascii() and value.isdigit():
-            return queryset.filter(group_order_id=int(value))
+            return (
+                queryset.filter(group_order_id=int(value))
+                if int(value) <= ID_MAX
+                else queryset.none()
+            )
         try:
             public_id = uuid.UUID(value)
         except ValueError:

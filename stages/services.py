@@ -158,6 +158,16 @@ def _status_with_verdict(p: Placeholders, subject: str) -> QuerySet[OrderStatus]
     )[:1]
 
 
+def _history_before(p: Placeholders, subject: str) -> QuerySet[OrderStage]:
+    """The latest history row of an order (or order request) at or before a moment."""
+    return OrderStage.objects.filter(
+        **{f"{subject}_id": p.int("subject_id"), "stage_at__lte": p.moment("stage_at")}
+    ).order_by("-stage_at", "-id")[:1]
+
+
+# its stage only: the caller renders its slug
+_BEFORE = ModelStatement(OrderStage, _history_before, related=("stage",), fields=("stage_id",))
+
 _STATUS = ModelStatement(
     OrderStatus, _status_with_verdict, related=("stage", "client"), annotations=("may_move",)
 )
@@ -330,13 +340,8 @@ def stage_record(
             raise InvalidParam("stage", refusal)
 
     # the stage before this one in time, read whole: the caller renders its slug
-    before = (
-        OrderStage.objects.filter(**subject, stage_at__lte=stage_at)
-        .select_related("stage")
-        .only("stage")
-        .order_by("-stage_at", "-id")
-        .first()
-    )
+    found = _BEFORE.objects((subject_name,), subject_id=subject_row.pk, stage_at=stage_at)
+    before = found[0] if found else None
     if created_by:
         author = created_by
     elif created_by_user is not None:

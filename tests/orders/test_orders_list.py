@@ -228,3 +228,19 @@ def test_list_query_count_does_not_grow_with_the_orders(staff_api, django_assert
         fifty = _list_queries(staff_api)
     assert len(staff_api.get("/api/orders?per_page=100").json()["data"]) == 50
     assert fifty == one
+
+
+@pytest.mark.parametrize("name", ["customer", "location"])
+def test_an_id_filter_beyond_any_id_is_refused_by_name(staff_api, name):
+    for value in ("-18047407141168023451124765818880", str(2**63), "0", "0.5"):
+        response = staff_api.get("/api/orders", {name: value})
+        assert response.status_code == 400, (name, value)
+        assert list(response.json()["errors"]) == [name]
+
+
+@pytest.mark.parametrize("name", ["status", "assignee", "service_type", "group_order"])
+def test_a_number_beyond_any_id_matches_nothing(staff_api, name):
+    OrderFactory()
+    response = staff_api.get("/api/orders", {name: str(2**64)})
+    assert response.status_code == 200, response.content
+    assert response.json()["data"] == []
