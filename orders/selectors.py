@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import user_client_ids, user_is_employee
 from config.api.errors import InvalidParam, NotFound
-from config.statements import Placeholders, Statement, id_list
+from config.statements import ModelStatement, Placeholders, Statement, id_list
 from orders.filters import OrderFilter
 from orders.models import Address, Order, OrderTotal, Shipment, ShipmentItem
 
@@ -387,8 +387,17 @@ class CustomerContext:
 def clients_primary_shipping(*, client_ids: list[int]) -> dict[int, Address]:
     if not client_ids:
         return {}
-    rows = Address.objects.filter(client_id__in=client_ids, is_primary_shipping=True)
-    return {address.client_id: address for address in rows}
+    count, clients = id_list("client", list(client_ids))
+    addresses = _PRIMARY_SHIPPING.objects((count,), **clients)
+    return {address.client_id: address for address in addresses}
+
+
+_PRIMARY_SHIPPING = ModelStatement(
+    Address,
+    lambda p, clients: Address.objects.filter(
+        client_id__in=p.ints("client", clients), is_primary_shipping=True
+    ),
+)
 
 
 def _add_months(moment: datetime, months: int) -> datetime:

@@ -1,6 +1,7 @@
 """Serializers of the integrator orders API (orders-rest-api.md) and the customer orders API
 (customer-orders-api.txt). Input serializers reject fields they do not know."""
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import cache
@@ -636,17 +637,21 @@ class CustomerPackageSerializer(serializers.Serializer):
     items = serializers.ListField(child=serializers.JSONField())
 
     def to_representation(self, package):
-        if package is None:
-            return {}
-        return {
-            "name": package.name,
-            "description": package.description,
-            "shipping_and_handling": {
-                "domestic": ruby_decimal(package.shipping_domestic),
-                "international": ruby_decimal(package.shipping_international),
-            },
-            "items": list(package.items or []),
-        }
+        return package_body(package)
+
+
+def package_body(package) -> dict:
+    if package is None:
+        return {}
+    return {
+        "name": package.name,
+        "description": package.description,
+        "shipping_and_handling": {
+            "domestic": ruby_decimal(package.shipping_domestic),
+            "international": ruby_decimal(package.shipping_international),
+        },
+        "items": list(package.items or []),
+    }
 
 
 class CustomerPlanSerializer(serializers.Serializer):
@@ -672,36 +677,43 @@ class CustomerPlanSerializer(serializers.Serializer):
     package = CustomerPackageSerializer(allow_null=True)
 
     def to_representation(self, order):
-        plan: Plan | None = order.plan
-        if plan is None:
-            return None
-        detail = self.context.get("detail", False)
-        money = ruby_decimal if detail else plain_number
-        request = self.context["request"]
-        current = self.context["customer"].current_plans.get(order.customer_id) == plan.pk
-        return {
-            "id": plan.pk,
-            "name": plan.name,
-            "class": plan.css_class,
-            "description": plan.description,
-            "online_benefits": plan.online_benefits,
-            "annotations": plan.annotations,
-            "tags": list(plan.tags or []),
-            "duration": plan.duration,
-            "display_price": display_price(plan.price),
-            "upgrade_price": money(plan.upgrade_price),
-            "price": money(plan.price),
-            "checkout": request.build_absolute_uri(f"/checkout/{order.pk}?url={order.customer_id}"),
-            "current": current,
-            "upgrade": current and plan.upgrade_price is not None,
-            "available_to_customer": plan.available_to_customer,
-            "package": CustomerPackageSerializer().to_representation(plan.package),
-        }
+        return plan_body(order, self.context)
 
 
 CustomerPlanSerializer._declared_fields["class"] = serializers.CharField(
     help_text="The plan's CSS class."
 )
+
+
+# The customer document's nested bodies as plain functions of (object, context): a page of
+# orders renders 25 plans and their shipments without a serializer instance for each.
+def plan_body(order, context: Mapping[str, Any]) -> dict | None:
+    """The plan of `order`; context: request, customer (CustomerContext), detail."""
+    plan: Plan | None = order.plan
+    if plan is None:
+        return None
+    detail = context.get("detail", False)
+    money = ruby_decimal if detail else plain_number
+    request = context["request"]
+    current = context["customer"].current_plans.get(order.customer_id) == plan.pk
+    return {
+        "id": plan.pk,
+        "name": plan.name,
+        "class": plan.css_class,
+        "description": plan.description,
+        "online_benefits": plan.online_benefits,
+        "annotations": plan.annotations,
+        "tags": list(plan.tags or []),
+        "duration": plan.duration,
+        "display_price": display_price(plan.price),
+        "upgrade_price": money(plan.upgrade_price),
+        "price": money(plan.price),
+        "checkout": request.build_absolute_uri(f"/checkout/{order.pk}?url={order.customer_id}"),
+        "current": current,
+        "upgrade": current and plan.upgrade_price is not None,
+        "available_to_customer": plan.available_to_customer,
+        "package": package_body(plan.package),
+    }
 
 
 class CustomerTotalsSerializer(serializers.Serializer):
@@ -730,34 +742,39 @@ class CustomerShipmentSerializer(serializers.Serializer):
     shipping_address = CustomerAddressSerializer(required=False, allow_null=True)
 
     def to_representation(self, shipment):
-        from orders.selectors import shipment_address, shipment_issues
+        return shipment_body(shipment, self.context)
 
-        order = self.context["order"]
-        detail = self.context.get("detail", False)
-        primary = self.context["customer"].primary_shipping.get(order.customer_id)
-        body: dict[str, Any] = {}
-        if shipment.status in SHIPPED_STATUSES:
-            body["status"] = shipment_status_text(shipment, [])
-            body["ship_date"] = shipment.ship_date.isoformat() if shipment.ship_date else None
-            body["tracking_url"] = shipment.tracking_url or None
-        else:
-            issues = shipment_issues(shipment, order, primary)
-            body["status"] = shipment_status_text(shipment, issues)
-            body["issues"] = issues
-        if detail:
-            address = shipment_address(shipment, order, primary)
-            body["shipping_address"] = CustomerAddressSerializer(address).data if address else None
-        if shipment.status in SHIPPED_STATUSES:
-            items = shipment.items.all()
-            body["items"] = (
-                [
-                    {"name": item.name, "thumbnail": item.thumbnail or None, "option": item.option}
-                    for item in items
-                ]
-                if detail
-                else len(items)
-            )
-        return body
+
+def shipment_body(shipment, context: Mapping[str, Any]) -> dict:
+    """A shipment of context["order"]; context: customer (CustomerContext), detail."""
+    from orders.selectors import shipment_address, shipment_issues
+
+    order = context["order"]
+    detail = context.get("detail", False)
+    primary = context["customer"].primary_shipping.get(order.customer_id)
+    body: dict[str, Any] = {}
+    if shipment.status in SHIPPED_STATUSES:
+        body["status"] = shipment_status_text(shipment, [])
+        body["ship_date"] = shipment.ship_date.isoformat() if shipment.ship_date else None
+        body["tracking_url"] = shipment.tracking_url or None
+    else:
+        issues = shipment_issues(shipment, order, primary)
+        body["status"] = shipment_status_text(shipment, issues)
+        body["issues"] = issues
+    if detail:
+        address = shipment_address(shipment, order, primary)
+        body["shipping_address"] = CustomerAddressSerializer(address).data if address else None
+    if shipment.status in SHIPPED_STATUSES:
+        items = shipment.items.all()
+        body["items"] = (
+            [
+                {"name": item.name, "thumbnail": item.thumbnail or None, "option": item.option}
+                for item in items
+            ]
+            if detail
+            else len(items)
+        )
+    return body
 
 
 def shipment_status_text(shipment, issues: list[str]) -> str:
@@ -790,7 +807,7 @@ class CustomerOrderSerializer(serializers.Serializer):
         body: dict[str, Any] = {
             "id": order.pk,
             "customer_id": order.customer_id,
-            "plan": CustomerPlanSerializer(context=context).to_representation(order),
+            "plan": plan_body(order, context),
             "totals": self._totals(order),
             "created_at": long_date(order.date_added),
             "paid_at": long_date(order.paid_at),
@@ -801,8 +818,7 @@ class CustomerOrderSerializer(serializers.Serializer):
             body["billing_address"] = CustomerAddressSerializer(address).data if address else None
         shipments = order.shipments.all()
         if shipments or self.detail:
-            shipment_body = CustomerShipmentSerializer(context=context).to_representation
-            body["shipments"] = [shipment_body(shipment) for shipment in shipments]
+            body["shipments"] = [shipment_body(shipment, context) for shipment in shipments]
         return body
 
     def _totals(self, order) -> dict[str, str | None] | None:
