@@ -4,7 +4,7 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 # Two processes per core, two threads each. A request is mostly Python (one core per process
 # at a time), and a gthread worker keeps the keep-alive connections it accepted: with one
 # process per core, 16 clients sometimes all landed on one of the two and the order list
@@ -14,7 +14,7 @@ workers = int(os.environ.get("GUNICORN_WORKERS", 2 * multiprocessing.cpu_count()
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
 graceful_timeout = 30
-keepalive = 5
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
 max_requests_jitter = 500
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
