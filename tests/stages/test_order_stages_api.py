@@ -9,9 +9,10 @@ from accounts.models import ApiToken, Application
 from accounts.services import role_grant
 from orders.models import Order
 from stages.models import OrderStage, OrderStatus, Stage
-from tests.factories import ClientFactory, EmployeeFactory, UserFactory
+from stages.services import stage_record
+from tests.factories import ClientFactory, EmployeeFactory, LiaisonFactory, UserFactory
 from tests.factories.orders import OrderFactory, OrderRequestFactory, ServiceTypeFactory
-from tests.stages.conftest import ORDER_STAGES_URL, error_of
+from tests.stages.conftest import ORDER_STAGES_URL, SYSTEM, error_of
 
 pytestmark = pytest.mark.django_db
 
@@ -797,6 +798,30 @@ def test_the_stage_operator_role_may_record(api, order, operator, make_token):
         ORDER_STAGES_URL, payload(order, token=raw, application="planoorder"), format="json"
     )
     assert response.status_code == 200, response.content
+
+
+def test_a_liaison_records_for_the_orders_of_the_clients_it_serves_only(api, make_token):
+    """Visibility of the order (compiled per number of clients: three clients here, padded
+    to four): a served client's order moves; another client's or a deleted order answers as
+    if it did not exist, and nothing is written."""
+    liaison = LiaisonFactory()
+    served = [ClientFactory(user=None) for _ in range(3)]
+    liaison.clients.set(served)
+    planoorder = Application.objects.get(slug="planoorder")
+    role_grant(user=liaison.user, application=planoorder, role_name="stage operator")
+    raw = make_token(liaison.user, app=planoorder).raw
+    mine, theirs = OrderFactory(customer=served[2]), OrderFactory(customer=ClientFactory())
+    gone = OrderFactory(customer=served[0], is_deleted=True)
+    for order in (mine, theirs, gone):
+        stage_record(order=order, stage="received", actor=SYSTEM, check_transition=False)
+
+    allowed = api.post(ORDER_STAGES_URL, payload(mine, token=raw), format="json")
+    assert allowed.status_code == 200, allowed.content
+    for order in (theirs, gone):
+        refused = api.post(ORDER_STAGES_URL, payload(order, token=raw), format="json")
+        assert refused.status_code == 400, refused.content
+        assert refused.json()["errors"] == {"order_id": [f"There is no order {order.pk}."]}
+        assert OrderStage.objects.filter(order=order).count() == 1
 
 
 # ------------------------------------------------------------------- round trips
