@@ -2,6 +2,7 @@
 moved module breaks them silently otherwise)."""
 
 import importlib.util
+from argparse import Namespace
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,20 @@ def test_wrk_stage_script_moves_each_thread_through_its_own_orders():
     script = api_bench.lua_script("stage", fixtures, "django")
     assert "local ids = {11,12,13,14}" in script
     assert "thread:set('tid', counter)" in script and '"on-hold"' in script
+
+
+def test_the_api_report_refuses_a_comparison_when_a_side_answered_errors():
+    report = _load("api_bench").report
+    stats = {"rps": 100.0, "p50": 10.0, "p99": 50.0, "errors": 0}
+    args = Namespace(connections=16, duration=20, warmup=3)
+    django = {"stage": stats}
+    seed = {"orders": 10, "stage_rows": 50, "reused": True}
+    fixtures = {"queries": {"stage": 9}}
+
+    failing = {**stats, "errors": 12}
+    clean = report(seed, {"django": django, "floor": {"stage": stats}}, None, fixtures, args)
+    broken = report(seed, {"django": django, "floor": {"stage": failing}}, None, fixtures, args)
+
+    assert "Not comparable" not in clean and "| 100% |" in clean
+    assert "**Not comparable**: non-2xx answers from floor stage." in broken
+    assert "workers ×" in clean  # the gunicorn shape the run used
