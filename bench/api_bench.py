@@ -295,10 +295,12 @@ def run_side(side: str, url: str, fixtures_path: Path, fixtures: dict, endpoints
 
 
 def _gunicorn_shape() -> str:
-    """workers × threads as config/gunicorn.conf.py reads them in this environment."""
+    """Worker class and count (and threads) as config/gunicorn.conf.py reads them here."""
     config: dict = {}
     exec((ROOT / "config" / "gunicorn.conf.py").read_text(encoding="utf-8"), config)
-    return f"{config['workers']} workers × {config['threads']} threads"
+    if config["worker_class"] != "gthread":
+        return f"{config['worker_class']}, {config['workers']} workers"
+    return f"gthread, {config['workers']} workers × {config['threads']} threads"
 
 
 def report(seed: dict, results: dict, scaling: dict | None, fixtures: dict, args) -> str:
@@ -308,8 +310,8 @@ def report(seed: dict, results: dict, scaling: dict | None, fixtures: dict, args
         f"Database: {seed['orders']:,} orders, {seed['stage_rows']:,} stage rows"
         + (" (reused)" if seed.get("reused") else f"; seeded in {seed.get('seconds', 0):.0f}s"),
         f"Load: wrk, 2 threads, {args.connections} connections, {args.duration}s per endpoint "
-        f"after {args.warmup}s warm-up; gunicorn config/gunicorn.conf.py (gthread, "
-        f"{_gunicorn_shape()}) for both.",
+        f"after {args.warmup}s warm-up; gunicorn config/gunicorn.conf.py ({_gunicorn_shape()}) "
+        "for both.",
         "",
         "| endpoint | side | req/s | p50 ms | p99 ms | non-2xx | fraction of floor |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
