@@ -1,4 +1,9 @@
-"""A FilterSet that pays only for the filters a request names.
+"""Filter building blocks shared by the lists: ids, and a FilterSet that pays only for the
+filters a request names.
+
+`id_of` and `IdFilter`: an id in a query string is a whole number a bigint column can hold;
+anything larger is refused (IdFilter) or matches nothing (`id_of` gives None), never sent to
+the database to overflow there.
 
 django-filter deep-copies every declared filter and builds a form (a form class, then a
 deep copy of every form field) for each FilterSet it makes — for a list with a dozen filters
@@ -12,18 +17,28 @@ skipped), so the result is the same queryset.
 import django_filters
 from django import forms
 
-ID_MAX = 2**63 - 1  # the largest id a (big)integer column holds
+from config.api.strict_types import INT64_MAX
+
+
+def id_of(text: str) -> int | None:
+    """ "42" → 42; None for anything but ASCII digits (`"¹".isdigit()` is true, and
+    `int("¹")` raises) or a number no id column holds."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= INT64_MAX else None
 
 
 class IdFilter(django_filters.NumberFilter):
     """A whole-number id (`0.5` is refused, not rounded or matched as a decimal), from 1 to
-    ID_MAX (a bigger one is refused by name, not sent to the database to overflow there)."""
+    INT64_MAX (a bigger one is refused by name)."""
 
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", ID_MAX)
+        kwargs.setdefault("max_value", INT64_MAX)
         super().__init__(*args, **kwargs)
 
 

@@ -186,6 +186,11 @@ class ModelStatement(Statement):
         columns += annotations  # a values_list() selects fields first, then annotations
         super().__init__(model, lambda p, *shape: build(p, *shape).values_list(*columns))
 
+    def first(self, shape: tuple = (), **values: Any) -> Model | None:
+        """The first instance, or None (for a queryset sliced to one row)."""
+        found = self.objects(shape, **values)
+        return found[0] if found else None
+
     def objects(self, shape: tuple = (), **values: Any) -> list[Model]:
         rows = self._run(shape, values)[1]
         alias = router.db_for_read(self.model)

@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 
-from config.filtersets import ID_MAX, IdFilter, NamedFilterSet
+from config.filtersets import IdFilter, NamedFilterSet, id_of
 from orders.models import Order, OrderType
 
 
@@ -17,8 +17,9 @@ def _id_or_slug(value: str) -> tuple[list[int], list[str]]:
         if not part:
             continue
         if part.isascii() and part.isdigit():
-            if int(part) <= ID_MAX:  # a bigger number is no id: it matches nothing
-                ids.append(int(part))
+            number = id_of(part)
+            if number is not None:  # a bigger number is no id: it matches nothing
+                ids.append(number)
         else:
             slugs.append(part)
     return ids, slugs
@@ -100,9 +101,10 @@ class OrderFilter(NamedFilterSet):
     def filter_assignee(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value.strip().lower() == "none":
             return queryset.filter(assignee__isnull=True)
-        if not (value.strip().isascii() and value.strip().isdigit()) or int(value) > ID_MAX:
+        assignee_id = id_of(value)
+        if assignee_id is None:
             return queryset.none()
-        return queryset.filter(assignee_id=int(value))
+        return queryset.filter(assignee_id=assignee_id)
 
     def filter_service_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         ids, slugs = _id_or_slug(value)
@@ -111,11 +113,10 @@ class OrderFilter(NamedFilterSet):
     def filter_group_order(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         if value.isascii() and value.isdigit():
-            return (
-                queryset.filter(group_order_id=int(value))
-                if int(value) <= ID_MAX
-                else queryset.none()
-            )
+            group_order_id = id_of(value)
+            if group_order_id is None:
+                return queryset.none()
+            return queryset.filter(group_order_id=group_order_id)
         try:
             public_id = uuid.UUID(value)
         except ValueError:

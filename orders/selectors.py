@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import user_client_ids, user_is_employee
 from config.api.errors import InvalidParam, NotFound
+from config.filtersets import id_of
 from config.statements import ModelStatement, Placeholders, Statement, id_list
 from orders.filters import OrderFilter
 from orders.models import Address, Order, OrderTotal, Shipment, ShipmentItem
@@ -219,9 +220,7 @@ def order_object_get(*, order_id: int | str, user: User | None = None) -> Simple
 
 
 def _as_id(value: int | str) -> int | None:
-    text = str(value).strip()
-    # ASCII digits only: "¹".isdigit() is true, and int("¹") raises
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+    return id_of(str(value))
 
 
 # --------------------------------------------------------------------------- customer

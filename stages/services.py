@@ -83,8 +83,7 @@ _ACTIVE_STAGE = ModelStatement(
 
 def stage_active(slug: str) -> Stage | None:
     """The active stage with this slug, or None."""
-    found = _ACTIVE_STAGE.objects(slug=slug)
-    return found[0] if found else None
+    return _ACTIVE_STAGE.first(slug=slug)
 
 
 def stage_get(slug: str) -> Stage:
@@ -143,8 +142,7 @@ _ORDER_LOCKED = ModelStatement(
 
 
 def _order_locked(pk: int) -> Order | None:
-    found = _ORDER_LOCKED.objects(order_id=pk)
-    return found[0] if found else None
+    return _ORDER_LOCKED.first(order_id=pk)
 
 
 def _status_with_verdict(p: Placeholders, subject: str) -> QuerySet[OrderStatus]:
@@ -329,8 +327,7 @@ def stage_record(
     stage_at = stage_at or now
     # the status, and whether the catalogue lets its stage move to `stage`, in one statement
     ((subject_name, subject_row),) = subject.items()
-    found = _STATUS.objects((subject_name,), subject_id=subject_row.pk, to_stage_id=stage.pk)
-    status = found[0] if found else None
+    status = _STATUS.first((subject_name,), subject_id=subject_row.pk, to_stage_id=stage.pk)
 
     moves = update_status and (status is None or stage_at >= status.stage_at)
     if moves and check_transition and status is not None:
@@ -340,8 +337,7 @@ def stage_record(
             raise InvalidParam("stage", refusal)
 
     # the stage before this one in time, read whole: the caller renders its slug
-    found = _BEFORE.objects((subject_name,), subject_id=subject_row.pk, stage_at=stage_at)
-    before = found[0] if found else None
+    before = _BEFORE.first((subject_name,), subject_id=subject_row.pk, stage_at=stage_at)
     if created_by:
         author = created_by
     elif created_by_user is not None:

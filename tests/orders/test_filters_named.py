@@ -4,6 +4,7 @@ one every declared filter would give."""
 
 import pytest
 
+from config.filtersets import id_of
 from orders.filters import OrderFilter
 from orders.models import Order
 from tests.factories.orders import OrderFactory
@@ -35,3 +36,9 @@ def test_named_filters_filter_as_before():
 
     assert filtered.is_valid() and list(filtered.qs) == [done]
     assert unfiltered.is_valid() and unfiltered.qs.count() == 2
+
+
+def test_id_of_reads_only_ids_a_column_can_hold():
+    assert id_of("42") == 42 and id_of(" 7 ") == 7 and id_of(str(2**63 - 1)) == 2**63 - 1
+    for text in ("¹", "-1", "1.0", "", "abc", str(2**63)):
+        assert id_of(text) is None, text
