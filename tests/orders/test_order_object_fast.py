@@ -90,6 +90,19 @@ def test_list_rows_read_like_the_orders_themselves(django_assert_num_queries):
     assert [o["order_totals"] for o in from_rows if o["order_totals"]][0][0]["code"] == "subtotal"
 
 
+def test_a_page_writes_local_times_in_the_current_zone_looked_up_once():
+    orders = [selectors.order_get(order_id=order.pk) for order in _orders()]
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    with timezone.override(tokyo):
+        page = OrderObjectSerializer(orders, many=True).data
+        one_by_one = [OrderObjectSerializer(order).data for order in orders]
+    assert page == one_by_one
+    for order, written in zip(orders, page, strict=True):
+        expected = order.date_added.astimezone(tokyo).strftime("%Y-%m-%d %H:%M:%S")
+        assert written["date_added"] == expected
+    assert page != OrderObjectSerializer(orders, many=True).data  # UTC+9 is not the default
+
+
 def test_the_detail_read_is_the_model_path_in_two_queries(django_assert_num_queries):
     for order in _orders():
         with django_assert_num_queries(2):  # the order with its status, its totals
