@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+from django.db.models.sql import UpdateQuery
 
 _INT_BASE = -7_340_000_000_000_000  # far outside any id or count a column holds
 _MOMENT_BASE = datetime(1111, 1, 1, tzinfo=UTC)
@@ -88,10 +89,7 @@ class Statement:
         compiled = self._compiled.get(key)
         if compiled is None:
             placeholders = Placeholders()
-            query = self.build(placeholders, *shape).query
-            compiler = query.get_compiler(connection=connection)
-            sql, params = compiler.as_sql()
-            params = tuple(params)
+            sql, params, names, converters = self._sql(self.build(placeholders, *shape), connection)
             slots = []
             for name, value in placeholders.values.items():
                 adapt = (
@@ -104,28 +102,39 @@ class Statement:
                 if len(positions) != 1:
                     raise ValueError(f"placeholder {name!r} reached the SQL {len(positions)} times")
                 slots.append((name, positions[0], adapt))
-            names = (*query.extra_select, *query.values_select, *query.annotation_select)
-            if len(names) != len(compiler.select):
-                raise ValueError("a Statement needs a values() or values_list() queryset")
-            converters = compiler.get_converters([column[0] for column in compiler.select])
             compiled = _Compiled(
-                sql=sql,
-                params=params,
-                slots=tuple(slots),
-                names=names,
-                converters=tuple((at, convs, expr) for at, (convs, expr) in converters.items()),
+                sql=sql, params=params, slots=tuple(slots), names=names, converters=converters
             )
             self._compiled[key] = compiled
         return compiled
 
-    def _run(self, shape: tuple, values: dict[str, Any]) -> tuple[_Compiled, list[list]]:
-        connection = connections[router.db_for_read(self.model)]
-        compiled = self._compile(connection, shape)
+    def _sql(self, queryset: QuerySet, connection) -> tuple[str, tuple, tuple, tuple]:
+        """(SQL, parameters, column names, converters) of the built queryset."""
+        query = queryset.query
+        compiler = query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        names = (*query.extra_select, *query.values_select, *query.annotation_select)
+        if len(names) != len(compiler.select):
+            raise ValueError("a Statement needs a values() or values_list() queryset")
+        converters = compiler.get_converters([column[0] for column in compiler.select])
+        return (
+            sql,
+            tuple(params),
+            names,
+            tuple((at, convs, expr) for at, (convs, expr) in converters.items()),
+        )
+
+    def _params(self, compiled: _Compiled, values: dict[str, Any]) -> list:
         params = list(compiled.params)
         for name, at, adapt in compiled.slots:
             params[at] = adapt(values[name]) if adapt else values[name]
+        return params
+
+    def _run(self, shape: tuple, values: dict[str, Any]) -> tuple[_Compiled, list[list]]:
+        connection = connections[router.db_for_read(self.model)]
+        compiled = self._compile(connection, shape)
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
+            cursor.execute(compiled.sql, self._params(compiled, values))
             rows = [list(row) for row in cursor.fetchall()]
         for at, convs, expression in compiled.converters:
             for row in rows:
@@ -209,6 +218,34 @@ class ModelStatement(Statement):
                 setattr(instance, name, value)
             objects.append(instance)
         return objects
+
+
+class UpdateStatement(Statement):
+    """A queryset's update() compiled once: `build(p, *shape)` returns (queryset, the
+    values update() would take), placeholders among them; `run` answers the rows updated.
+
+        BUMP = UpdateStatement(Order, lambda p: (Order.objects.filter(pk=p.int("order_id")),
+                                                 {"version": F("version") + 1}))
+        BUMP.run(order_id=5)   # 1
+
+    For a plain update of the model's own table (no related models' fields, no join in the
+    filter that update() would turn into a subquery of ids)."""
+
+    def _sql(self, built: tuple[QuerySet, dict[str, Any]], connection):
+        queryset, values = built
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(values)
+        if query.related_updates or len(query.alias_map) > 1:
+            raise ValueError("an UpdateStatement updates one table, filtered on its own columns")
+        sql, params = query.get_compiler(connection=connection).as_sql()
+        return sql, tuple(params), (), ()
+
+    def run(self, shape: tuple = (), **values: Any) -> int:
+        connection = connections[router.db_for_write(self.model)]
+        compiled = self._compile(connection, shape)
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, self._params(compiled, values))
+            return cursor.rowcount
 
 
 def _attnames(model: type[Model]) -> list[str]:

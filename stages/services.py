@@ -15,7 +15,8 @@ from accounts.actors import Actor
 from accounts.models import Application, Client, User
 from config.api.errors import InvalidParam
 from config.bulk_rows import BulkRows, copy_text
-from config.statements import ModelStatement, Placeholders
+from config.statements import ModelStatement, Placeholders, UpdateStatement
+from config.writes import RowWriter
 from orders.models import Order, OrderRequest, ServiceType
 from stages.models import OrderStage, OrderStatus, Stage
 
@@ -347,7 +348,7 @@ def stage_record(
     if updated_by_user is not None:
         updated_by = updated_by or _user_name(updated_by_user)
         updated_by_id = updated_by_user.pk
-    history = OrderStage.objects.create(
+    history = OrderStage(
         **subject,
         stage=stage,
         previous_stage=before.stage if before is not None else None,
@@ -368,6 +369,7 @@ def stage_record(
         event_slug=event_slug,
         payload=dict(payload or {}),
     )
+    _HISTORY_WRITER.save(history)
     if not moves:
         return StageRecorded(history=history, status=status, moved=False)
 
@@ -388,17 +390,28 @@ def stage_record(
         for key, value in order_details.items():
             setattr(status, key, _status_value(key, value))
     _apply_details(status, locked, order_request, status_details or {})
-    status.save()
+    _STATUS_WRITER.save(status)
     if order is not None:
-        reached_complete = (
-            # however an order reaches `complete` (completion job, stage post, admin), it is
-            # completed from then on: the customer API and code 04 read completed_at
-            {"completed_at": Coalesce(F("completed_at"), Value(stage_at))}
-            if stage.slug == COMPLETE_STAGE
-            else {}
+        # however an order reaches `complete` (completion job, stage post, admin), it is
+        # completed from then on: the customer API and code 04 read completed_at
+        complete = stage.slug == COMPLETE_STAGE
+        _ORDER_MOVED.run(
+            (complete,), order_id=order.pk, **({"stage_at": stage_at} if complete else {})
         )
-        Order.objects.filter(pk=order.pk).update(version=F("version") + 1, **reached_complete)
     return StageRecorded(history=history, status=status, moved=True)
+
+
+def _order_moved(p: Placeholders, complete: bool) -> tuple[QuerySet[Order], dict[str, Any]]:
+    """A new version of an order whose status moved; reaching `complete` completes it."""
+    changes: dict[str, Any] = {"version": F("version") + 1}
+    if complete:
+        changes["completed_at"] = Coalesce(F("completed_at"), Value(p.moment("stage_at")))
+    return Order.objects.filter(pk=p.int("order_id")), changes
+
+
+_ORDER_MOVED = UpdateStatement(Order, _order_moved)
+_HISTORY_WRITER = RowWriter(OrderStage)
+_STATUS_WRITER = RowWriter(OrderStatus)
 
 
 def _status_value(key: str, value: Any) -> Any:

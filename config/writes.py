@@ -1,0 +1,97 @@
+"""Row writes: a model instance's INSERT and UPDATE compiled once, run with each call's values.
+
+`Model.save()` builds and compiles its INSERT or UPDATE on every call: for a row of thirty
+columns about 0.3 ms of Python, four times what sending the statement costs. A `RowWriter`
+writes the SQL of a model once per database and from then on only prepares the values, as
+`save()` does (each field's `pre_save`, so `auto_now` and `auto_now_add` fill in, then its
+`get_db_prep_save`).
+
+    _WRITER = RowWriter(OrderStage)
+    _WRITER.save(OrderStage(order=order, stage=stage, ...))   # INSERT ... RETURNING id
+    _WRITER.save(status)                                    # UPDATE ... WHERE id = ...
+
+It is `save()` without the parts a hot path does not use, and it steps aside (calls `save()`)
+whenever one of them could matter: a model with receivers of `pre_save` or `post_save` (a
+history, an audit), a field that needs its own SQL placeholder, a database default or a
+generated column. Every field is written (no `update_fields`); an UPDATE that finds no row
+inserts it, as `save()` does.
+"""
+
+from django.db import connections, router
+from django.db.models import Model, signals
+from django.db.models.fields import NOT_PROVIDED
+
+
+class RowWriter:
+    def __init__(self, model: type[Model]):
+        self.model = model
+        meta = model._meta
+        self.pk = meta.pk
+        self.fields = [f for f in meta.local_concrete_fields if f is not self.pk]
+        self.plain = self.pk is meta.auto_field and not any(
+            f.generated
+            or f.db_default is not NOT_PROVIDED
+            or hasattr(f, "get_placeholder")
+            or f.db_returning
+            and f is not self.pk
+            for f in meta.local_concrete_fields
+        )
+        self._sql: dict[str, tuple[str, str]] = {}
+
+    def _statements(self, connection) -> tuple[str, str]:
+        sql = self._sql.get(connection.alias)
+        if sql is None:
+            quote = connection.ops.quote_name
+            table, pk = quote(self.model._meta.db_table), quote(self.pk.column)
+            columns = [quote(f.column) for f in self.fields]
+            insert = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join(['%s'] * len(columns))})"
+            )
+            if connection.features.can_return_columns_from_insert:
+                insert += f" RETURNING {table}.{pk}"
+            update = f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in columns)} WHERE {pk} = %s"
+            sql = self._sql[connection.alias] = (insert, update)
+        return sql
+
+    def _falls_back(self, instance: Model) -> bool:
+        return (
+            not self.plain
+            or type(instance) is not self.model
+            or signals.pre_save.has_listeners(self.model)
+            or signals.post_save.has_listeners(self.model)
+        )
+
+    def save(self, instance: Model) -> None:
+        """Insert a new instance (its auto primary key set from the database) or update a
+        saved one, every field; `instance.save()` where the compiled path does not apply."""
+        if self._falls_back(instance):
+            instance.save()
+            return
+        instance._prepare_related_fields_for_save(operation_name="save")
+        connection = connections[router.db_for_write(self.model, instance=instance)]
+        insert_sql, update_sql = self._statements(connection)
+        adding = instance._state.adding or instance.pk is None
+        values = [f.get_db_prep_save(f.pre_save(instance, adding), connection) for f in self.fields]
+        with connection.cursor() as cursor:
+            if not adding:
+                cursor.execute(
+                    update_sql, [*values, self.pk.get_db_prep_value(instance.pk, connection)]
+                )
+                if cursor.rowcount:
+                    instance._state.db = connection.alias
+                    return
+                instance.save(force_insert=True)  # gone meanwhile: save() inserts it
+                return
+            cursor.execute(insert_sql, values)
+            if connection.features.can_return_columns_from_insert:
+                pk = cursor.fetchone()[0]
+            else:
+                pk = connection.ops.last_insert_id(
+                    cursor, self.model._meta.db_table, self.pk.column
+                )
+        for converter in self.pk.get_db_converters(connection):
+            pk = converter(pk, self.pk, connection)
+        setattr(instance, self.pk.attname, pk)
+        instance._state.adding = False
+        instance._state.db = connection.alias
