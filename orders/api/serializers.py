@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.models import Client, User
+from config.api.field_copies import ShallowFieldsMixin
 from config.api.params import CONTROL_PARAMS
 from config.api.strict_types import INT16_MAX, INT32_MAX, StrictJsonTypesMixin
 from orders.models import Address, Location, Order, OrderType, Plan, ServiceType
@@ -99,7 +100,7 @@ class WallClockDateTimeField(serializers.Field):
         return value.strftime(LOCAL_FORMAT) if value else None
 
 
-class StrictInputSerializer(StrictJsonTypesMixin, serializers.Serializer):
+class StrictInputSerializer(ShallowFieldsMixin, StrictJsonTypesMixin, serializers.Serializer):
     """Refuses body fields it does not declare (invalid-param naming each), so a typo never
     passes silently. `token`, `application` and the other control parameters are allowed."""
 

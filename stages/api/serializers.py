@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Application, Client, User
+from config.api.field_copies import ShallowFieldsMixin
 from config.api.params import CONTROL_PARAMS
 from orders.models import ServiceType
 from stages.models import OrderStage
@@ -179,7 +180,7 @@ class AddonField(serializers.Field):
         return value
 
 
-class StrictHashSerializer(serializers.Serializer):
+class StrictHashSerializer(ShallowFieldsMixin, serializers.Serializer):
     """A hash parameter: a JSON object whose keys are all known; null means absent."""
 
     def __init__(self, **kwargs):
@@ -248,7 +249,7 @@ class StageOrderInputSerializer(StrictHashSerializer):
         return value
 
 
-class StageRecordInputSerializer(serializers.Serializer):
+class StageRecordInputSerializer(ShallowFieldsMixin, serializers.Serializer):
     """The parameters of POST /api/v1/order_stages (specs/order-stages-create-api.txt)."""
 
     order_id = StrictIntegerField(min_value=1, help_text="Required unless order_request_id.")
