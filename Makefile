@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install lint format bench bench-api bench-admin clean fuzz browser
+.PHONY: run test install lint format bench bench-api bench-api-cpu bench-admin clean fuzz browser
 
 $(PY):
 	@python=$$(scripts/find-python) && echo "Creating $(VENV) with $$python" && "$$python" -m venv $(VENV)
@@ -47,6 +47,12 @@ bench: install
 bench-api: install
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) bench/api_bench.py $(BENCH_API_ARGS)
+
+## API cost per request in instructions (callgrind: the same count on a busy machine), the
+## platform against the floor, on the bench-api database. BENCH_API_CPU_ARGS e.g. "--only stage".
+bench-api-cpu: install
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) bench/api_cpu.py $(BENCH_API_CPU_ARGS)
 
 ## Admin at scale: order changelist (default, filtered, searched) and change page on the same
 ## database; server time and query counts.
