@@ -5,12 +5,15 @@
 2. Makes tokens and picks orders with bench/api_fixtures.py, which also captures the SQL
    Django runs for each request (the floor runs the same statements).
 3. Starts gunicorn with production settings on a free loopback port (config/gunicorn.conf.py;
-   SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL set here, SECURE_SSL_REDIRECT off), then the
+   SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL set here, SECURE_SSL_REDIRECT off) and the
    floor (bench/floor_app.py: psycopg pool + orjson) behind the same gunicorn settings.
 4. Runs wrk (installed with apt-get when missing) with 16 connections for a fixed time
    against: the order list (50 per page, a status filter), order detail (random orders),
    the customer's order list, and stage creation (POST /api/v1/order_stages, orders moved
-   between in-production and on-hold). Each endpoint is warmed up first.
+   between in-production and on-hold). Each endpoint is warmed up first. In rounds
+   (--rounds, 3): each round measures every endpoint on the platform and on the floor back
+   to back, so that both halves of a ratio see the machine in the same state (on this
+   shared machine two runs minutes apart differ by a third); the report gives the medians.
 5. Optionally (--stage-scaling) repeats stage creation on a small database (od_perf, a few
    thousand stage rows) to compare with the big one: does stage creation keep its pace as
    the history grows?
@@ -18,7 +21,7 @@
 
 Everything it starts it stops; every request goes to 127.0.0.1; every run is bounded.
 
-Usage: python bench/api_bench.py [--orders N] [--duration S] [--connections C]
+Usage: python bench/api_bench.py [--orders N] [--duration S] [--rounds R] [--connections C]
        [--database-url URL] [--stage-scaling] [--only list,detail,customer,stage]
 """
 
@@ -30,6 +33,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -276,18 +280,52 @@ def measure(wrk: str, server: Server, endpoint: str, fixtures: dict, side: str, 
     return stats
 
 
-def run_side(side: str, url: str, fixtures_path: Path, fixtures: dict, endpoints, wrk, args):
-    if side == "django":
-        server = Server("config.wsgi", url)
-    else:
-        server = Server("bench.floor_app:app", url, {"BENCH_FLOOR_SQL": str(fixtures_path)})
-    results = {}
+def _combined(runs: list[dict]) -> dict:
+    """One endpoint on one side over the rounds: the medians, every error counted."""
+    return {
+        "rps": statistics.median(run["rps"] for run in runs),
+        "p50": statistics.median(run["p50"] for run in runs),
+        "p99": statistics.median(run["p99"] for run in runs),
+        "errors": sum(run["errors"] for run in runs),
+        "rounds": [run["rps"] for run in runs],
+    }
+
+
+def run_rounds(url: str, fixtures_path: Path, fixtures: dict, endpoints, wrk, args) -> dict:
+    """The platform and the floor, both started; each round measures every endpoint on
+    one side and then the other, back to back (the first side alternating), so that the
+    two halves of a ratio see the machine in the same state. Per endpoint and side, the
+    medians over the rounds; the platform's fraction of the floor is the median of the
+    rounds' fractions."""
+    servers = {
+        "django": Server("config.wsgi", url),
+        "floor": Server("bench.floor_app:app", url, {"BENCH_FLOOR_SQL": str(fixtures_path)}),
+    }
+    runs: dict = {side: {endpoint: [] for endpoint in endpoints} for side in servers}
     try:
-        server.wait_ready()
-        for endpoint in endpoints:
-            results[endpoint] = measure(wrk, server, endpoint, fixtures, side, args)
+        for server in servers.values():
+            server.wait_ready()
+        for number in range(args.rounds):
+            log(f"round {number + 1} of {args.rounds}")
+            order = ("django", "floor") if number % 2 == 0 else ("floor", "django")
+            for endpoint in endpoints:
+                for side in order:
+                    stats = measure(wrk, servers[side], endpoint, fixtures, side, args)
+                    runs[side][endpoint].append(stats)
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
+    results = {
+        side: {e: _combined(r) for e, r in by_endpoint.items()}
+        for side, by_endpoint in runs.items()
+    }
+    for endpoint in endpoints:
+        fractions = [
+            django["rps"] / floor["rps"] if floor["rps"] else 0.0
+            for django, floor in zip(runs["django"][endpoint], runs["floor"][endpoint], strict=True)
+        ]
+        results["django"][endpoint]["fractions"] = fractions
+        results["django"][endpoint]["fraction"] = statistics.median(fractions)
     return results
 
 
@@ -311,7 +349,9 @@ def report(seed: dict, results: dict, scaling: dict | None, fixtures: dict, args
         + (" (reused)" if seed.get("reused") else f"; seeded in {seed.get('seconds', 0):.0f}s"),
         f"Load: wrk, 2 threads, {args.connections} connections, {args.duration}s per endpoint "
         f"after {args.warmup}s warm-up; gunicorn config/gunicorn.conf.py ({_gunicorn_shape()}) "
-        "for both.",
+        f"for both; {getattr(args, 'rounds', 1)} round(s), the platform and the floor back to "
+        "back in each: medians over the rounds, the fraction the median of the rounds' "
+        "fractions.",
         "",
         "| endpoint | side | req/s | p50 ms | p99 ms | non-2xx | fraction of floor |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
@@ -320,9 +360,13 @@ def report(seed: dict, results: dict, scaling: dict | None, fixtures: dict, args
         lines.insert(3, f"Seed: {seed['output']}")
     for endpoint in results["django"]:
         django_stats, floor_stats = results["django"][endpoint], results["floor"].get(endpoint)
-        fraction = (
-            django_stats["rps"] / floor_stats["rps"] if floor_stats and floor_stats["rps"] else 0
-        )
+        fraction = django_stats.get("fraction")
+        if fraction is None:
+            fraction = (
+                django_stats["rps"] / floor_stats["rps"]
+                if floor_stats and floor_stats["rps"]
+                else 0
+            )
         for side, stats in (("django", django_stats), ("floor", floor_stats)):
             if stats is None:
                 continue
@@ -332,6 +376,13 @@ def report(seed: dict, results: dict, scaling: dict | None, fixtures: dict, args
                 + (f"{fraction:.0%}" if side == "django" else "")
                 + " |"
             )
+    rounds = [
+        f"{endpoint} " + " · ".join(f"{fraction:.0%}" for fraction in stats["fractions"])
+        for endpoint, stats in results["django"].items()
+        if "fractions" in stats
+    ]
+    if rounds:
+        lines += ["", "Fraction of the floor in each round: " + "; ".join(rounds) + "."]
     lines += ["", f"Queries per request (floor = Django's): {fixtures['queries']}"]
     failing = [
         f"{side} {endpoint}"
@@ -361,7 +412,8 @@ def report(seed: dict, results: dict, scaling: dict | None, fixtures: dict, args
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
-    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
@@ -383,11 +435,7 @@ def main() -> None:
         f"{seed['orders']:,} orders, {seed['stage_rows']:,} stage rows; "
         f"queries per request {fixtures['queries']}"
     )
-    results = {}
-    for side in ("django", "floor"):
-        results[side] = run_side(
-            side, args.database_url, fixtures_path, fixtures, endpoints, wrk, args
-        )
+    results = run_rounds(args.database_url, fixtures_path, fixtures, endpoints, wrk, args)
 
     scaling = None
     if args.stage_scaling:
@@ -397,11 +445,11 @@ def main() -> None:
         scaling = {
             seed["stage_rows"]: {s: results[s]["stage"] for s in results if "stage" in results[s]}
         }
+        scaling[small["stage_rows"]] = run_rounds(
+            args.small_database_url, small_path, small_fixtures, ["stage"], wrk, args
+        )
         scaling[small["stage_rows"]] = {
-            side: run_side(
-                side, args.small_database_url, small_path, small_fixtures, ["stage"], wrk, args
-            )["stage"]
-            for side in ("django", "floor")
+            side: by_endpoint["stage"] for side, by_endpoint in scaling[small["stage_rows"]].items()
         }
         scaling = dict(sorted(scaling.items()))
 

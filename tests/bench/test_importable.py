@@ -17,7 +17,7 @@ def _load(name: str):
     return module
 
 
-@pytest.mark.parametrize("name", ["api_bench", "admin_bench", "api_fixtures"])
+@pytest.mark.parametrize("name", ["api_bench", "admin_bench", "api_fixtures", "api_cpu"])
 def test_benchmark_modules_import(name):
     assert callable(_load(name).main)
 
@@ -51,3 +51,27 @@ def test_the_api_report_refuses_a_comparison_when_a_side_answered_errors():
     assert "Not comparable" not in clean and "| 100% |" in clean
     assert "**Not comparable**: non-2xx answers from floor stage." in broken
     assert "workers ×" in clean  # the gunicorn shape the run used
+
+
+def test_the_api_report_gives_the_median_of_the_rounds_fractions():
+    api_bench = _load("api_bench")
+    runs = [
+        {"rps": rps, "p50": p50, "p99": p99, "errors": 0}
+        for rps, p50, p99 in ((100.0, 10.0, 40.0), (300.0, 5.0, 90.0), (200.0, 7.0, 60.0))
+    ]
+    combined = api_bench._combined(runs)
+    assert (combined["rps"], combined["p50"], combined["p99"]) == (200.0, 7.0, 60.0)
+    assert combined["rounds"] == [100.0, 300.0, 200.0]
+
+    stats = {**combined, "fractions": [0.25, 0.5, 0.75], "fraction": 0.5}
+    args = Namespace(connections=16, duration=10, warmup=3, rounds=3)
+    seed = {"orders": 10, "stage_rows": 50, "reused": True}
+    text = api_bench.report(
+        seed,
+        {"django": {"list": stats}, "floor": {"list": combined}},
+        None,
+        {"queries": {"list": 3}},
+        args,
+    )
+    assert "| 50% |" in text  # the median fraction, not 200 / 200
+    assert "list 25% · 50% · 75%" in text and "3 round(s)" in text
