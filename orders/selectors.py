@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from types import SimpleNamespace
 
 from django.db import router
@@ -59,8 +60,11 @@ def order_list(
     return order_object_queryset(_orders_filtered(params, user), lean=True)
 
 
-def _orders_filtered(params: Mapping[str, str] | None, user: User | None) -> QuerySet[Order]:
-    queryset = orders_of_callers_clients(orders_visible(), user)
+def _orders_filtered(
+    params: Mapping[str, str] | None, user: User | None, *, base: QuerySet | None = None
+) -> QuerySet[Order]:
+    """`base` (default: the visible orders) as `user` may see it, filtered by `params`."""
+    queryset = orders_of_callers_clients(orders_visible() if base is None else base, user)
     filterset = OrderFilter(data=params or {}, queryset=queryset)
     if not filterset.is_valid():
         errors = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
@@ -97,7 +101,14 @@ def order_list_rows(
     """order_list as values() rows: the order object's columns, and the current status's
     stage_id and status_updated_at. Turn a page of them into order objects with
     `order_rows_read`."""
-    return _order_rows(_orders_filtered(params, user))
+    return _orders_filtered(params, user, base=_visible_order_rows().all())
+
+
+@cache
+def _visible_order_rows() -> QuerySet:
+    """The visible orders as the list's rows, built once per process (resolving the 30
+    columns was a tenth of a list request); each request filters a clone."""
+    return _order_rows(orders_visible())
 
 
 def _order_rows(queryset: QuerySet[Order]) -> QuerySet:
