@@ -240,8 +240,10 @@ def _readers_of(serializer_class) -> tuple | None:
     return tuple((name, ORDER_OBJECT_READERS[name]) for name in names)
 
 
-class OrderObjectListSerializer(serializers.ListSerializer):
-    """A page of order objects: the current time zone looked up once, not per value."""
+class ZonedListSerializer(serializers.ListSerializer):
+    """A list whose items write local times: the current time zone is looked up once for
+    the list, not per value (each look-up cost more than the formatting), and handed to the
+    child serializer's `represent(item, zone)`."""
 
     def to_representation(self, data) -> list[dict]:
         zone = timezone.get_current_timezone()
@@ -301,7 +303,7 @@ class OrderObjectSerializer(serializers.ModelSerializer):
             "date_modified",
             "order_totals",
         ]
-        list_serializer_class = OrderObjectListSerializer
+        list_serializer_class = ZonedListSerializer
 
     @extend_schema_field(NULLABLE_TEXT)
     def get_order_date_time(self, order: Order) -> str | None:
@@ -608,13 +610,20 @@ def plain_number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def long_date(value: datetime | date | None) -> str | None:
-    """ "January 30, 2013" (in the platform's time zone)."""
+# English month names, as strftime's %B writes them in the C locale the platform runs in
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def long_date(value: datetime | date | None, zone: tzinfo | None = None) -> str | None:
+    """ "January 30, 2013"; a datetime in `zone` (default: the current time zone)."""
     if value is None:
         return None
     if isinstance(value, datetime):
-        value = timezone.localtime(value)
-    return f"{value:%B} {value.day}, {value.year}"
+        value = timezone.localtime(value, zone)
+    return f"{MONTH_NAMES[value.month - 1]} {value.day}, {value.year}"
 
 
 def display_price(price: Decimal) -> str:
@@ -819,16 +828,22 @@ class CustomerOrderSerializer(serializers.Serializer):
 
     detail = False
 
+    class Meta:
+        list_serializer_class = ZonedListSerializer
+
     def to_representation(self, order):
+        return self.represent(order, timezone.get_current_timezone())
+
+    def represent(self, order, zone: tzinfo) -> dict:
         context = {**self.context, "order": order, "detail": self.detail}
         body: dict[str, Any] = {
             "id": order.pk,
             "customer_id": order.customer_id,
             "plan": plan_body(order, context),
             "totals": self._totals(order),
-            "created_at": long_date(order.date_added),
-            "paid_at": long_date(order.paid_at),
-            "refunded_at": long_date(order.refunded_at),
+            "created_at": long_date(order.date_added, zone),
+            "paid_at": long_date(order.paid_at, zone),
+            "refunded_at": long_date(order.refunded_at, zone),
         }
         if self.detail:
             address = order.billing_address

@@ -380,3 +380,45 @@ def test_the_list_rows_render_exactly_like_the_orders_themselves(customer_api, c
         assert from_rows == render(models)
     assert {bare.pk, rich.pk, current.pk, refunded.pk} == {row.pk for row in rows}
     assert "missing_shipment_address" not in from_rows  # the primary address covers them
+
+
+def test_long_dates_are_strftimes_in_the_current_zone():
+    import zoneinfo
+
+    from django.utils import timezone
+
+    from orders.api.serializers import long_date
+
+    for month in range(1, 13):
+        day = date(2026, month, 9)
+        assert long_date(day) == f"{day:%B} 9, 2026"  # the C locale's month names
+    late = datetime(2013, 1, 30, 23, 30, tzinfo=UTC)
+    assert long_date(late) == "January 30, 2013"
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
+        assert long_date(late) == "January 31, 2013"
+    assert long_date(late, zoneinfo.ZoneInfo("America/Denver")) == "January 30, 2013"
+    assert long_date(None) is None
+
+
+def test_a_list_writes_its_dates_in_the_current_zone_like_one_by_one(customer_api, clock):
+    import zoneinfo
+
+    from django.utils import timezone
+    from rest_framework.test import APIRequestFactory
+
+    from orders import selectors
+    from orders.api.serializers import CustomerOrderSerializer
+
+    me = ClientFactory()
+    late = datetime(2013, 1, 30, 23, 30, tzinfo=UTC)
+    completed_order(customer=me, paid_at=late, refunded_at=None)
+    completed_order(customer=me, paid_at=None, refunded_at=late)
+    request = APIRequestFactory().get("/orders", HTTP_HOST="test.host")
+    rows = selectors.customer_orders(client_ids=[me.pk])
+    context = {"request": request, "customer": selectors.CustomerContext.for_orders(rows)}
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Tokyo")):
+        listed = CustomerOrderSerializer(rows, many=True, context=context).data
+        one_by_one = [CustomerOrderSerializer(row, context=context).data for row in rows]
+    assert listed == one_by_one
+    assert [o["paid_at"] for o in listed] == ["January 31, 2013", None]
+    assert [o["refunded_at"] for o in listed] == [None, "January 31, 2013"]
