@@ -32,8 +32,7 @@ class RowWriter:
             f.generated
             or f.db_default is not NOT_PROVIDED
             or hasattr(f, "get_placeholder")
-            or f.db_returning
-            and f is not self.pk
+            or (f.db_returning and f is not self.pk)
             for f in meta.local_concrete_fields
         )
         self._sql: dict[str, tuple[str, str]] = {}

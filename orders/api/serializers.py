@@ -9,6 +9,7 @@ from operator import attrgetter
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.db.models.manager import BaseManager
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
@@ -247,8 +248,8 @@ class ZonedListSerializer(serializers.ListSerializer):
 
     def to_representation(self, data) -> list[dict]:
         zone = timezone.get_current_timezone()
-        items = data.all() if hasattr(data, "all") else data
-        return [self.child.represent(order, zone) for order in items]
+        items = data.all() if isinstance(data, BaseManager) else data  # as DRF's list does
+        return [self.child.represent(item, zone) for item in items]
 
 
 class OrderObjectSerializer(serializers.ModelSerializer):
