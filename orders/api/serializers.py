@@ -835,6 +835,12 @@ class CustomerOrderSerializer(serializers.Serializer):
     def to_representation(self, order):
         return self.represent(order, timezone.get_current_timezone())
 
+    def represent_many(self, orders) -> list[dict]:
+        """What `many=True` writes, from this one instance: no list serializer whose
+        reference cycle with its child would keep the orders alive past the request."""
+        zone = timezone.get_current_timezone()
+        return [self.represent(order, zone) for order in orders]
+
     def represent(self, order, zone: tzinfo) -> dict:
         context = {**self.context, "order": order, "detail": self.detail}
         body: dict[str, Any] = {

@@ -55,6 +55,11 @@ def _list_param_names() -> frozenset[str]:
 
 LIST_PARAM_NAMES = _list_param_names()
 
+# A read-only renderer, one per process: a serializer made per request ties the page's rows
+# to itself in a reference cycle (list serializer <-> child), so they outlived the request
+# until a garbage collection pass found them.
+_ORDER_OBJECTS = OrderObjectSerializer(many=True)
+
 
 def _per_page(value: str | None) -> int:
     if value in (None, ""):
@@ -129,9 +134,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
 
         return Response(
             {
-                "data": OrderObjectSerializer(
-                    selectors.order_rows_read(page.items), many=True
-                ).data,
+                "data": _ORDER_OBJECTS.to_representation(selectors.order_rows_read(page.items)),
                 "links": {"next": link(page.next_cursor), "prev": link(page.prev_cursor)},
                 "meta": {
                     "per_page": per_page,
@@ -269,7 +272,7 @@ class CustomerOrderListView(CustomerOrdersBase):
         return Response(
             {
                 "status": "ok",
-                "orders": CustomerOrderSerializer(orders, many=True, context=context).data,
+                "orders": CustomerOrderSerializer(context=context).represent_many(orders),
             }
         )
 
