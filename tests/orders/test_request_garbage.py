@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import RequestFactory
 from django.test.utils import override_settings
 
@@ -27,9 +29,17 @@ pytestmark = pytest.mark.django_db
 def _serve(handler: WSGIHandler, path: str, token: str) -> tuple[str, dict]:
     environ = RequestFactory().get(path, HTTP_AUTHORIZATION=f"Bearer {token}").environ
     statuses: list[str] = []
-    result = handler(environ, lambda status, headers, *_: statuses.append(status))
-    body = b"".join(result)
-    result.close()
+    # the test's transaction holds the connection: keep Django from closing it at the
+    # request's start and end, as its test client does
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        result = handler(environ, lambda status, headers, *_: statuses.append(status))
+        body = b"".join(result)
+        result.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return statuses[0], json.loads(body)
 
 
