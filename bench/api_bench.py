@@ -409,16 +409,31 @@ def report(seed: dict, results: dict, scaling: dict | None, fixtures: dict, args
     return "\n".join(lines) + "\n"
 
 
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """--orders and --database-url: the million-order database the API benchmarks share."""
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_API_DATABASE_URL", DEFAULT_URL)
+    )
+
+
+def write_report(prefix: str, text: str) -> None:
+    """Print the report and keep it as bench/out/<prefix>-<timestamp>.md."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"{prefix}-{datetime.now(tz=UTC):%Y%m%d-%H%M%S}.md"
+    path.write_text(text, encoding="utf-8")
+    print()
+    print(text)
+    print(f"(written to {path.relative_to(ROOT)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=1_000_000)
+    add_database_arguments(parser)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument(
-        "--database-url", default=os.environ.get("BENCH_API_DATABASE_URL", DEFAULT_URL)
-    )
     parser.add_argument("--stage-scaling", action="store_true")
     parser.add_argument("--small-database-url", default=SMALL_URL)
     parser.add_argument("--small-orders", type=int, default=2300)
@@ -453,12 +468,7 @@ def main() -> None:
         }
         scaling = dict(sorted(scaling.items()))
 
-    text = report(seed, results, scaling, fixtures, args)
-    path = OUT / f"api-{datetime.now(tz=UTC):%Y%m%d-%H%M%S}.md"
-    path.write_text(text, encoding="utf-8")
-    print()
-    print(text)
-    print(f"(written to {path.relative_to(ROOT)})")
+    write_report("api", report(seed, results, scaling, fixtures, args))
 
 
 if __name__ == "__main__":

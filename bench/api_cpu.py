@@ -28,15 +28,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from api_bench import (  # noqa: E402
-    DEFAULT_URL,
     ENDPOINTS,
     OUT,
     PY,
     ROOT,
     TITLES,
+    add_database_arguments,
     ensure_database,
     log,
     make_fixtures,
+    write_report,
 )
 
 WARMUP = 30
@@ -119,10 +120,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--only", default=",".join(ENDPOINTS))
-    parser.add_argument(
-        "--database-url", default=os.environ.get("BENCH_API_DATABASE_URL", DEFAULT_URL)
-    )
-    parser.add_argument("--orders", type=int, default=1_000_000)
+    add_database_arguments(parser)
     args = parser.parse_args()
     endpoints = [e for e in args.only.split(",") if e in ENDPOINTS]
     OUT.mkdir(parents=True, exist_ok=True)
@@ -144,12 +142,7 @@ def main() -> None:
                 f"  {side:6} {endpoint:8} {measured['instructions'] / 1e6:7.2f} M instructions"
                 f"  wall {measured['wall_ms']:.2f} ms  cpu {measured['cpu_ms']:.2f} ms"
             )
-    text = report(results, args)
-    path = OUT / f"api-cpu-{datetime.now(tz=UTC):%Y%m%d-%H%M%S}.md"
-    path.write_text(text, encoding="utf-8")
-    print()
-    print(text)
-    print(f"(written to {path.relative_to(ROOT)})")
+    write_report("api-cpu", report(results, args))
 
 
 if __name__ == "__main__":
