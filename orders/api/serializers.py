@@ -241,18 +241,30 @@ def _readers_of(serializer_class) -> tuple | None:
     return tuple((name, ORDER_OBJECT_READERS[name]) for name in names)
 
 
+class ZonedRepresentationMixin:
+    """For serializers whose items write local times: `represent(item, zone)` writes one
+    item; the current time zone is looked up once per call here, not once per value (each
+    look-up cost more than the formatting). `represent_many` writes a list from this one
+    instance — no list serializer, whose reference cycle with its child would keep the items
+    alive past the request until a garbage collection pass."""
+
+    def to_representation(self, item) -> dict:
+        return self.represent(item, timezone.get_current_timezone())
+
+    def represent_many(self, items) -> list[dict]:
+        zone = timezone.get_current_timezone()
+        return [self.represent(item, zone) for item in items]
+
+
 class ZonedListSerializer(serializers.ListSerializer):
-    """A list whose items write local times: the current time zone is looked up once for
-    the list, not per value (each look-up cost more than the formatting), and handed to the
-    child serializer's `represent(item, zone)`."""
+    """`many=True` of a ZonedRepresentationMixin serializer: its `represent_many`."""
 
     def to_representation(self, data) -> list[dict]:
-        zone = timezone.get_current_timezone()
         items = data.all() if isinstance(data, BaseManager) else data  # as DRF's list does
-        return [self.child.represent(item, zone) for item in items]
+        return self.child.represent_many(items)
 
 
-class OrderObjectSerializer(serializers.ModelSerializer):
+class OrderObjectSerializer(ZonedRepresentationMixin, serializers.ModelSerializer):
     """The order object of orders-rest-api.md (list items, create response)."""
 
     order_id = serializers.IntegerField(source="pk")
@@ -326,15 +338,12 @@ class OrderObjectSerializer(serializers.ModelSerializer):
 
     fast = True  # False: DRF's own field-by-field path (the tests compare both)
 
-    def to_representation(self, order: Order) -> dict:
+    def represent(self, order: Order, zone: tzinfo) -> dict:
         """Meta.fields through ORDER_OBJECT_READERS (the declared fields stay for the schema);
         DRF's path when a field has no reader."""
-        return self.represent(order, timezone.get_current_timezone())
-
-    def represent(self, order: Order, zone: tzinfo) -> dict:
         readers = _readers_of(type(self)) if self.fast else None
-        if readers is None:
-            return super().to_representation(order)
+        if readers is None:  # DRF's field-by-field path
+            return serializers.ModelSerializer.to_representation(self, order)
         return {name: read(order, zone) for name, read in readers}
 
 
@@ -815,7 +824,7 @@ def shipment_status_text(shipment, issues: list[str]) -> str:
     return "Queued"
 
 
-class CustomerOrderSerializer(serializers.Serializer):
+class CustomerOrderSerializer(ZonedRepresentationMixin, serializers.Serializer):
     """A completed order as the customer document shows it (list item)."""
 
     id = serializers.IntegerField()
@@ -831,15 +840,6 @@ class CustomerOrderSerializer(serializers.Serializer):
 
     class Meta:
         list_serializer_class = ZonedListSerializer
-
-    def to_representation(self, order):
-        return self.represent(order, timezone.get_current_timezone())
-
-    def represent_many(self, orders) -> list[dict]:
-        """What `many=True` writes, from this one instance: no list serializer whose
-        reference cycle with its child would keep the orders alive past the request."""
-        zone = timezone.get_current_timezone()
-        return [self.represent(order, zone) for order in orders]
 
     def represent(self, order, zone: tzinfo) -> dict:
         context = {**self.context, "order": order, "detail": self.detail}

@@ -55,11 +55,6 @@ def _list_param_names() -> frozenset[str]:
 
 LIST_PARAM_NAMES = _list_param_names()
 
-# A read-only renderer, one per process: a serializer made per request ties the page's rows
-# to itself in a reference cycle (list serializer <-> child), so they outlived the request
-# until a garbage collection pass found them.
-_ORDER_OBJECTS = OrderObjectSerializer(many=True)
-
 
 def _per_page(value: str | None) -> int:
     if value in (None, ""):
@@ -134,7 +129,9 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
 
         return Response(
             {
-                "data": _ORDER_OBJECTS.to_representation(selectors.order_rows_read(page.items)),
+                "data": OrderObjectSerializer().represent_many(
+                    selectors.order_rows_read(page.items)
+                ),
                 "links": {"next": link(page.next_cursor), "prev": link(page.prev_cursor)},
                 "meta": {
                     "per_page": per_page,
