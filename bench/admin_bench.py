@@ -20,9 +20,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/orderdesk_bench_api"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from api_bench import DEFAULT_URL, ROOT, write_report  # noqa: E402  (the same database)
+
 FULL_COUNT = re.compile(r"COUNT\(\*\)", re.I)
 
 
@@ -140,13 +141,7 @@ def main() -> None:
             f"| {row['title']} (`{row['path']}`) | {row['median']:.1f} | {row['worst']:.1f} | "
             f"{row['queries']} | {row['full_counts']} | {row['slowest'].replace('|', '/')} |"
         )
-    text = "\n".join(lines) + "\n"
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"admin-{datetime.now(tz=UTC):%Y%m%d-%H%M%S}.md"
-    path.write_text(text, encoding="utf-8")
-    print()
-    print(text)
-    print(f"(written to {path.relative_to(ROOT)})")
+    write_report("admin", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -180,16 +180,17 @@ class Server:
 # --------------------------------------------------------------------------- load
 
 
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
+def ensure_tool(name: str) -> str:
+    """The path of a Debian-packaged program (wrk, valgrind), installed when missing."""
+    found = shutil.which(name)
     if found:
         return found
-    log("installing wrk (apt-get)")
-    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
-    if not shutil.which("wrk"):
+    log(f"installing {name} (apt-get)")
+    subprocess.run(["apt-get", "install", "-y", "-q", name], check=False, capture_output=True)
+    if not shutil.which(name):
         subprocess.run(["apt-get", "update", "-q"], check=False, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
-    return shutil.which("wrk")
+        subprocess.run(["apt-get", "install", "-y", "-q", name], check=True, capture_output=True)
+    return shutil.which(name)
 
 
 def lua_script(endpoint: str, fixtures: dict, side: str) -> str:
@@ -441,7 +442,7 @@ def main() -> None:
     args = parser.parse_args()
     endpoints = [e for e in args.only.split(",") if e in ENDPOINTS]
     OUT.mkdir(parents=True, exist_ok=True)
-    wrk = ensure_wrk()
+    wrk = ensure_tool("wrk")
 
     seed = ensure_database(args.database_url, args.orders)
     fixtures_path = OUT / "api-floor-sql.json"

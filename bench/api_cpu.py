@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from api_bench import (  # noqa: E402
     TITLES,
     add_database_arguments,
     ensure_database,
+    ensure_tool,
     log,
     make_fixtures,
     write_report,
@@ -42,15 +42,6 @@ from api_bench import (  # noqa: E402
 
 WARMUP = 30
 SIDES = ("django", "floor")
-
-
-def ensure_valgrind() -> str:
-    found = shutil.which("valgrind")
-    if found:
-        return found
-    log("installing valgrind (apt-get)")
-    subprocess.run(["apt-get", "install", "-y", "-q", "valgrind"], check=True, capture_output=True)
-    return shutil.which("valgrind")
 
 
 def _env(url: str, fixtures_path: Path) -> dict:
@@ -124,7 +115,7 @@ def main() -> None:
     args = parser.parse_args()
     endpoints = [e for e in args.only.split(",") if e in ENDPOINTS]
     OUT.mkdir(parents=True, exist_ok=True)
-    valgrind = ensure_valgrind()
+    valgrind = ensure_tool("valgrind")
     ensure_database(args.database_url, args.orders)
     fixtures_path = OUT / "api-cpu-sql.json"
     make_fixtures(args.database_url, fixtures_path)
