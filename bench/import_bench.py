@@ -9,12 +9,18 @@ On one PostgreSQL database and one generated file of realistic order rows, in on
 Prints rows/s for each, the ratios, and the worker's peak memory (VmHWM of the process).
 
 Usage: python bench/import_bench.py [--rows N] [--database-url URL] [--skip-import-export]
+       [--keep DIR]
+
+`--keep DIR` copies the three report files into DIR and dumps what the import wrote (the
+orders, their status and stage rows, the rejected rows) without ids, numbers, hashes and
+timestamps, so that two runs of the same file can be compared byte for byte (`diff -r`).
 """
 
 import argparse
 import csv
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -133,7 +139,43 @@ def vm_hwm_kb(pid: int) -> int:
     return 0
 
 
-def end_to_end(path: Path, user) -> dict:
+# columns that differ between two imports of the same file (keys, random or clock values)
+_VARYING = re.compile(r"^(id|order_id|number|hash|date_added|date_modified)$|_at$")
+_DUMPS = {
+    "orders_order": "SELECT * FROM orders_order WHERE group_order_id = %s ORDER BY id",
+    "order_statuses": "SELECT s.* FROM order_statuses s JOIN orders_order o ON o.id = s.order_id "
+    "WHERE o.group_order_id = %s ORDER BY o.id",
+    "order_stages": "SELECT s.* FROM order_stages s JOIN orders_order o ON o.id = s.order_id "
+    "WHERE o.group_order_id = %s ORDER BY o.id, s.id",
+    "group_orders_rejectedrow": "SELECT * FROM group_orders_rejectedrow "
+    "WHERE group_order_id = %s ORDER BY row_number",
+}
+
+
+def keep_outcome(group_order, directory: Path) -> None:
+    """The report files and the rows the import wrote, minus what differs between runs."""
+    import shutil
+
+    from django.db import connection
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("normalized_csv", "accepted_orders_xlsx", "rejected_orders_xlsx"):
+        with getattr(group_order, name).open("rb") as source:
+            suffix = "csv" if name.endswith("csv") else "xlsx"
+            with (directory / f"{name}.{suffix}").open("wb") as target:
+                shutil.copyfileobj(source, target)
+    with connection.cursor() as cursor:
+        for table, sql in _DUMPS.items():
+            cursor.execute(sql, [group_order.pk])
+            names = [column.name for column in cursor.description]
+            kept = [i for i, name in enumerate(names) if not _VARYING.search(name)]
+            with (directory / f"{table}.tsv").open("w", encoding="utf-8") as out:
+                out.write("\t".join(names[i] for i in kept) + "\n")
+                for row in cursor:
+                    out.write("\t".join(repr(row[i]) for i in kept) + "\n")
+
+
+def end_to_end(path: Path, user, keep: Path | None = None) -> dict:
     from accounts.actors import Actor
     from group_orders.models import GroupOrder
     from group_orders.services.group_orders import group_order_submit
@@ -186,6 +228,8 @@ def end_to_end(path: Path, user) -> dict:
     from orders.models import Order
 
     assert Order.objects.filter(group_order=group_order).count() == group_order.successful_orders
+    if keep is not None:
+        keep_outcome(group_order, keep)
     return {
         "seconds": seconds,
         "accepted_seconds": accepted,
@@ -357,6 +401,9 @@ def main() -> None:
     parser.add_argument(
         "--import-export-rows", type=int, default=None, help="Limit for the slow path."
     )
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="Keep the reports and a dump of the rows here."
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"orders-{args.rows}.csv"
@@ -369,7 +416,7 @@ def main() -> None:
     setup_django(args.database_url)
     user = catalogue()
 
-    e2e = end_to_end(path, user)
+    e2e = end_to_end(path, user, args.keep)
     floor = database_floor(min(args.rows, 100_000))
     copy = raw_copy(path)
     truncate_orders()
