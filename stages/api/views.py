@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from accounts import abilities as ab
 from accounts.actors import Actor
 from accounts.selectors import session_payload
+from config.api.compiled import CompiledRepresentation
 from config.api.envelope import envelope_response
 from config.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotentPostMixin
 from config.api.params import body_params
@@ -73,11 +74,11 @@ def _status_details(data: dict[str, Any]) -> dict[str, Any]:
     return details
 
 
-# Read-only renderers, one per process: a serializer instance used only for
-# to_representation keeps no per-request state, and DRF would otherwise deep-copy the ~50
-# declared fields of these two (and their nested hashes) on every stage post.
-_HISTORY_ROW = StageHistoryRowSerializer()
-_STATUS_ROW = StageStatusRowSerializer()
+# Read-only renderers, compiled once per process (config/api/compiled.py): neither reads
+# the request's context, and DRF would otherwise deep-copy the ~50 declared fields of these
+# two (and their nested hashes) on every stage post and read each through get_attribute.
+_HISTORY_ROW = CompiledRepresentation(StageHistoryRowSerializer())
+_STATUS_ROW = CompiledRepresentation(StageStatusRowSerializer())
 
 
 def _message(recorded: StageRecorded, update_status: bool) -> str:
@@ -144,10 +145,8 @@ class OrderStageCreateView(IdempotentPostMixin, APIView):
             payload={key: raw[key] for key in ("appointment", "client", "order") if raw.get(key)},
         )
         body: dict[str, Any] = {
-            "order_stage": _HISTORY_ROW.to_representation(recorded.history),
-            "order_status": (
-                _STATUS_ROW.to_representation(recorded.status) if recorded.status else None
-            ),
+            "order_stage": _HISTORY_ROW(recorded.history),
+            "order_status": _STATUS_ROW(recorded.status) if recorded.status else None,
             "status_updated": recorded.moved,
         }
         if data.get("application_view"):

@@ -849,8 +849,9 @@ def test_a_stage_post_takes_a_fixed_set_of_statements(post, order, staff_api):
 
 
 def test_the_shared_renderers_write_what_a_fresh_serializer_writes(post, order):
-    """The view renders with one serializer instance per process; a fresh one per row (DRF's
-    own use) gives the same body, for rows with every hash set and for bare ones."""
+    """The view renders with compiled representations made once per process
+    (config/api/compiled.py); a fresh serializer per row (DRF's own use) gives the same body,
+    for rows with every hash set and for bare ones."""
     from stages.api import views
     from stages.api.serializers import StageHistoryRowSerializer, StageStatusRowSerializer
 
@@ -867,7 +868,7 @@ def test_the_shared_renderers_write_what_a_fresh_serializer_writes(post, order):
     assert post(full).status_code == 200
     assert post(payload(order, stage="on-hold", update_status=False)).status_code == 200
     for row in OrderStage.objects.filter(order=order):
-        assert views._HISTORY_ROW.to_representation(row) == StageHistoryRowSerializer(row).data
+        assert views._HISTORY_ROW(row) == StageHistoryRowSerializer(row).data
     status = OrderStatus.objects.get(order=order)
     assert status.appt_id == 7 and status.client_id == client.pk
-    assert views._STATUS_ROW.to_representation(status) == StageStatusRowSerializer(status).data
+    assert views._STATUS_ROW(status) == StageStatusRowSerializer(status).data
