@@ -4,7 +4,8 @@ For demo data and bulk histories at scale, where a model instance (or a psycopg 
 per value would cost more than the database does. A `BulkRows` is compiled once per model
 and call: the columns a caller gives vary per row; every other column gets a constant (its
 field default, `now` for auto_now fields, or a value the caller fixes for the whole call),
-encoded once. On PostgreSQL a row is then a single `str.format` into COPY's text format.
+encoded once. On PostgreSQL, rows given column by column (`add_columns`) are converted a
+column at a time and joined into COPY's text format; a single row is one `str.format`.
 
 `BulkRows.ids(count)` takes primary keys from the table's sequence up front (one round trip),
 so that child rows can name their parents before anything is written.
@@ -16,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 from uuid import UUID
 
@@ -47,8 +49,28 @@ def copy_text(value: Any) -> str:
     return str(value).translate(_ESCAPES)
 
 
-# Column converters: the common case inline, anything else through copy_text (same text).
-def _texts_of_text(values: Sequence[Any]) -> list[str]:
+# Column converters: what `copy_text` makes of each value, a whole column at a time. The
+# common columns (one type, nothing to escape) are converted in C: the types of a column are
+# found by one `set(map(type, ...))`, and whether any of its strings needs an escape by one
+# search of their concatenation (joining strings makes no character none of them has).
+# Anything else goes through copy_text value by value (the same text).
+_NoneType = type(None)
+_STR = frozenset({str})
+_STR_OR_NONE = frozenset({str, _NoneType})
+_NUMBERS = frozenset({int, Decimal})
+_BOOLEAN_TEXTS = {True: "t", False: "f", None: NULL}
+_BOOLEANS = frozenset({bool, _NoneType})
+_DATES = frozenset({date, _NoneType})
+_MOMENTS = frozenset({date, datetime, time, _NoneType})
+
+
+def _texts_of_text(values: Sequence[Any]) -> Sequence[str]:
+    kinds = set(map(type, values))
+    if kinds == _STR:
+        if not _SPECIAL("".join(values)):
+            return values
+    elif kinds <= _STR_OR_NONE and not _SPECIAL("".join(filter(None, values))):
+        return [NULL if value is None else value for value in values]
     special = _SPECIAL
     return [
         value if type(value) is str and not special(value) else copy_text(value) for value in values
@@ -56,24 +78,28 @@ def _texts_of_text(values: Sequence[Any]) -> list[str]:
 
 
 def _texts_of_numbers(values: Sequence[Any]) -> list[str]:
-    return [
-        str(value) if type(value) is int or type(value) is Decimal else copy_text(value)
-        for value in values
-    ]
+    if set(map(type, values)) <= _NUMBERS:
+        return list(map(str, values))
+    return [copy_text(value) for value in values]
 
 
 def _texts_of_booleans(values: Sequence[Any]) -> list[str]:
-    return [
-        ("t" if value else "f") if type(value) is bool else copy_text(value) for value in values
-    ]
-
-
-_MOMENT_TYPES = frozenset({date, datetime, time})
+    if set(map(type, values)) <= _BOOLEANS:
+        return list(map(_BOOLEAN_TEXTS.__getitem__, values))
+    return [copy_text(value) for value in values]
 
 
 def _texts_of_moments(values: Sequence[Any]) -> list[str]:
-    moments = _MOMENT_TYPES
-    return [value.isoformat() if type(value) in moments else copy_text(value) for value in values]
+    kinds = set(map(type, values))
+    if kinds <= _DATES:
+        # dates repeat (an import's order and due dates), and equal dates have one text
+        texts = {value: copy_text(value) for value in set(values)}
+        return list(map(texts.__getitem__, values))
+    if kinds <= _MOMENTS:
+        # equal datetimes may differ in their zones: one text per object instead
+        by_object = {id(value): copy_text(value) for value in values}
+        return list(map(by_object.__getitem__, map(id, values)))
+    return [copy_text(value) for value in values]
 
 
 def _texts_of_any(values: Sequence[Any]) -> list[str]:
@@ -144,23 +170,24 @@ class BulkRows:
                 constants[field.attname] = now
             else:
                 constants[field.attname] = field.get_default()
-        self.fields = fields
+        by_name = {f.attname: f for f in fields}
+        # COPY's columns: the given ones first, then the constants, whose text ends each row
+        fixed = [f for f in fields if f.attname not in self.columns]
+        self.fields = [by_name[name] for name in self.columns] + fixed
         self.constants = constants
-        position = {name: index for index, name in enumerate(self.columns)}
+        self._fixed = bool(fixed)
+        self._constant_text = "\t".join(copy_text(constants[f.attname]) for f in fixed)
         self._template = (
             "\t".join(
-                f"{{{position[f.attname]}}}"
-                if f.attname in position
-                else _braces(copy_text(constants[f.attname]))
-                for f in fields
+                [f"{{{index}}}" for index in range(len(self.columns))]
+                + ([_braces(self._constant_text)] if fixed else [])
             )
             + "\n"
         )
         self._sql = "COPY {} ({}) FROM STDIN".format(
             connection.ops.quote_name(model._meta.db_table),
-            ", ".join(connection.ops.quote_name(f.column) for f in fields),
+            ", ".join(connection.ops.quote_name(f.column) for f in self.fields),
         )
-        by_name = {f.attname: f for f in fields}
         self._column_texts = [_column_texts_for(by_name[name]) for name in self.columns]
         self._lines: list[str] = []
         self._objects: list[models.Model] = []
@@ -202,17 +229,21 @@ class BulkRows:
 
     def add_columns(self, *columns: Sequence[Any]) -> None:
         """Many rows at once, given column by column in the order of `columns` (hot loops):
-        each column is converted by a converter made for its field's type, and the rows
-        are formatted by one `map` over the columns."""
+        each column is converted by a converter made for its field's type (a column at a
+        time), and the rows are joined into one block of COPY text."""
         count = len(columns[0]) if columns else 0
         if not count:
             return
         self.count += count
         if self.postgresql:
+            if len(columns) != len(self.columns) or any(len(c) != count for c in columns):
+                raise ValueError(f"add_columns takes {len(self.columns)} columns of {count} rows")
             texts = [
                 convert(values) for convert, values in zip(self._column_texts, columns, strict=True)
             ]
-            self._lines.extend(map(self._template.format, *texts))
+            if self._fixed:
+                texts.append(repeat(self._constant_text, count))
+            self._lines.append("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")
         else:
             for values in zip(*columns, strict=True):
                 given = dict(zip(self.columns, values, strict=True))
