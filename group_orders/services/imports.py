@@ -48,9 +48,8 @@ from group_orders.services.uploads import max_upload_bytes, setting, xlsx_stream
 from group_orders.spreadsheets import csv_rows, is_blank, xlsx_rows
 from orders.models import Order
 from orders.services import (
-    OrderDraft,
+    OrderColumns,
     PreparedOrders,
-    order_drafts_many,
     orders_bulk_prepare,
     orders_bulk_write,
 )
@@ -191,16 +190,16 @@ _DRAFT_FIELDS_FROM_FILE = (
     "external_id",
     "order_total",
 )
-_draft_values = itemgetter(*_DRAFT_FIELDS_FROM_FILE)
 
 
-def _drafts(accepted: list["_Accepted"], group_order: GroupOrder) -> list[OrderDraft]:
-    rows = []
-    for item in accepted:
-        row = dict(zip(_DRAFT_FIELDS_FROM_FILE, _draft_values(item.values), strict=True))
-        row["external_id"] = row["external_id"] or None
-        rows.append(row)
-    return order_drafts_many({"customer": group_order.client}, rows)
+def _order_columns(accepted: list["_Accepted"], group_order: GroupOrder) -> OrderColumns:
+    """The accepted rows' orders, column by column (no OrderDraft per row)."""
+    values = [item.values for item in accepted]
+    columns = {name: list(map(itemgetter(name), values)) for name in _DRAFT_FIELDS_FROM_FILE}
+    columns["external_id"] = [external_id or None for external_id in columns["external_id"]]
+    return OrderColumns(
+        count=len(values), columns=columns, constants={"customer": group_order.client}
+    )
 
 
 @dataclass
@@ -236,9 +235,8 @@ class BatchImporter:
     def check(self, index: int, batch: list[SourceRow], percent: int) -> CheckedBatch:
         first_row_of: dict[str, int] = {}
         checked: list[tuple[SourceRow, dict[str, Any], list[str]]] = []
-        normalise = self.normaliser.normalise
-        for row in batch:
-            values, errors = normalise(row.cells)
+        normalised = self.normaliser.normalise_many([row.cells for row in batch])
+        for row, (values, errors) in zip(batch, normalised, strict=True):
             external_id = values.get("external_id") or ""
             if external_id:
                 if external_id in first_row_of:
@@ -272,7 +270,7 @@ class BatchImporter:
         # checked: the normaliser applies the draft rules to every cell, and `_classify`
         # checks the external ids in the writing transaction
         return orders_bulk_prepare(
-            rows=_drafts(accepted, self.group_order),
+            rows=_order_columns(accepted, self.group_order),
             actor=self.actor,
             group_order=self.group_order,
             record_history=False,
@@ -382,14 +380,7 @@ class BatchImporter:
                 continue
             finally:
                 self.insert_seconds += time.perf_counter() - started
-            return BatchOutcome(
-                accepted=[
-                    [number, item.row.number, *values_for_report(item.values)]
-                    for number, item in zip(numbers, accepted, strict=True)
-                ],
-                rejected=[_rejected_report_row(item) for item in rejected],
-                rows=len(batch.rows),
-            )
+            return batch_outcome(numbers, accepted, rejected, rows=len(batch.rows))
         raise RuntimeError(
             f"Batch {batch.index} could not be committed after {MAX_BATCH_RETRIES} tries."
         )
@@ -468,6 +459,21 @@ class BatchImporter:
 
 def _rejected_report_row(item: _Rejected) -> list[Any]:
     return ["; ".join(item.reasons), item.row.number, *item.row.cells]
+
+
+def batch_outcome(
+    numbers: list[str], accepted: list[_Accepted], rejected: list[_Rejected], *, rows: int
+) -> BatchOutcome:
+    """The report rows of a committed batch: its orders' numbers with their rows' values,
+    and its rejected rows with their reasons."""
+    return BatchOutcome(
+        accepted=[
+            [number, item.row.number, *values_for_report(item.values)]
+            for number, item in zip(numbers, accepted, strict=True)
+        ],
+        rejected=[_rejected_report_row(item) for item in rejected],
+        rows=rows,
+    )
 
 
 def _replay(
@@ -776,14 +782,27 @@ def group_order_dry_run(*, file, checked, examples: int = 20) -> DryRunReport:
     report = DryRunReport()
     seen: dict[str, int] = {}
     header_seen = False
-    batch: list[tuple[int, dict[str, Any], list[str]]] = []
+    batch: list[tuple[int, list[Any]]] = []
 
     def flush() -> None:
-        ids = [values["external_id"] for _, values, _ in batch if values.get("external_id")]
+        checked = []
+        for (number, _), (values, errors) in zip(
+            batch, normaliser.normalise_many([cells for _, cells in batch]), strict=True
+        ):
+            external_id = values.get("external_id")
+            if external_id:
+                if external_id in seen:
+                    errors.append(
+                        f"external_id: '{external_id}' is also on row {seen[external_id]}."
+                    )
+                else:
+                    seen[external_id] = number
+            checked.append((number, values, errors))
+        ids = [values["external_id"] for _, values, _ in checked if values.get("external_id")]
         taken = set(
             Order.objects.filter(external_id__any_of=ids).values_list("external_id", flat=True)
         )
-        for number, values, errors in batch:
+        for number, values, errors in checked:
             if values.get("external_id") in taken:
                 errors.append(
                     f"external_id: an order with external_id '{values['external_id']}' "
@@ -804,14 +823,7 @@ def group_order_dry_run(*, file, checked, examples: int = 20) -> DryRunReport:
         if not header_seen:
             header_seen = True
             continue
-        values, errors = normaliser.normalise(cells)
-        external_id = values.get("external_id")
-        if external_id:
-            if external_id in seen:
-                errors.append(f"external_id: '{external_id}' is also on row {seen[external_id]}.")
-            else:
-                seen[external_id] = number
-        batch.append((number, values, errors))
+        batch.append((number, cells))
         if len(batch) >= 2000:
             flush()
     flush()

@@ -21,10 +21,12 @@ Rules, per column (docs/group_orders.md lists them for users):
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from typing import Any
 
 from group_orders.services.columns import COLUMN_NAMES
@@ -37,18 +39,20 @@ DEFAULT_COUNTRY_CODE = "1"
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "on", "x", "1.0"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "off", "0.0"})
+# plain text, not the enum's members: COPY converts a column of str at once
+DELIVERY, COLLECTION = str(OrderType.DELIVERY.value), str(OrderType.COLLECTION.value)
 _ORDER_TYPES = {
-    "delivery": OrderType.DELIVERY,
-    "deliver": OrderType.DELIVERY,
-    "ship": OrderType.DELIVERY,
-    "shipping": OrderType.DELIVERY,
-    "shipped": OrderType.DELIVERY,
-    "collection": OrderType.COLLECTION,
-    "collect": OrderType.COLLECTION,
-    "pickup": OrderType.COLLECTION,
-    "pick up": OrderType.COLLECTION,
-    "pick-up": OrderType.COLLECTION,
-    "in store": OrderType.COLLECTION,
+    "delivery": DELIVERY,
+    "deliver": DELIVERY,
+    "ship": DELIVERY,
+    "shipping": DELIVERY,
+    "shipped": DELIVERY,
+    "collection": COLLECTION,
+    "collect": COLLECTION,
+    "pickup": COLLECTION,
+    "pick up": COLLECTION,
+    "pick-up": COLLECTION,
+    "in store": COLLECTION,
 }
 _PHONE_JUNK = re.compile(r"[\s().\-/]")
 _PHONE_EXTENSION = re.compile(r"\s*(ext\.?|x|#)\s*\d+$", re.IGNORECASE)
@@ -62,6 +66,9 @@ _MAX_TOTAL = Decimal("99999999.9999")
 _PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d+)?").fullmatch
 
 NAME_MAX = 150
+_TEXT_ONLY = {str}
+# columns whose values are mutable: each row gets its own (a repeated text is read again)
+_FRESH_VALUES = frozenset({"services_addons"})
 
 
 class _Reject(Exception):
@@ -147,7 +154,7 @@ class RowNormaliser:
             "external_id": "",
             "last_name": "",
             "telephone": "",
-            "order_type": OrderType.COLLECTION,
+            "order_type": COLLECTION,
             "order_date": None,
             "order_time": None,
             "due_date": None,
@@ -164,35 +171,91 @@ class RowNormaliser:
     def normalise(self, cells: list[Any]) -> tuple[dict[str, Any], list[str]]:
         """(values by canonical column, reasons to reject). Values of failed cells are the
         trimmed text, so a report can still show them."""
-        count = len(cells)
-        if count != self.width:
-            if count < self.width:
-                return {}, [f"The row has {count} cells; the header has {self.width}."]
-            used = count
-            while used > self.width and not _text(cells[used - 1]):
-                used -= 1
-            if used > self.width:
-                return {}, [
-                    f"The row has {used} cells; the header has {self.width} "
-                    "(a delimiter inside a value needs quotes)."
-                ]
-        values = dict(self.defaults)
-        errors: list[str] = []
+        return self.normalise_many([cells])[0]
+
+    def normalise_many(self, rows: list[list[Any]]) -> list[tuple[dict[str, Any], list[str]]]:
+        """`normalise` of each row (the same values and reasons), a column at a time: a cell
+        text that repeats in the rows (a service type, a date, a name) is read once."""
+        results: list[tuple[dict[str, Any], list[str]] | None] = [None] * len(rows)
+        positions = []  # of the rows with the header's width
+        for position, cells in enumerate(rows):
+            refused = self._width_refusal(cells)
+            if refused:
+                results[position] = ({}, [refused])
+            else:
+                positions.append(position)
+        fitting = [rows[position] for position in positions]
+        errors: list[list[str]] = [[] for _ in fitting]
+        names, columns = [], []
         for index, name, parse in self._present_parsers:
-            cell = cells[index]
-            if type(cell) is str and len(cell) > EXCEL_MAX_CELL_CHARS:
-                errors.append(
-                    f"{name}: the cell holds {len(cell):,} characters; "
-                    f"at most {EXCEL_MAX_CELL_CHARS:,}."
-                )
-                values[name] = cell[:100]
-                continue
-            try:
-                values[name] = parse(cell)
-            except _Reject as reason:
-                errors.append(f"{name}: {reason}")
-                values[name] = _text(cell)
-        return values, errors
+            values, failed = self._column(name, parse, list(map(itemgetter(index), fitting)))
+            names.append(name)
+            columns.append(values)
+            for position, reason in failed:
+                errors[position].append(reason)
+        defaults = self.defaults
+        for position, row_values, row_errors in zip(
+            positions,
+            zip(*columns, strict=True) if columns else [()] * len(fitting),
+            errors,
+            strict=True,
+        ):
+            values = defaults.copy()
+            values.update(zip(names, row_values, strict=True))
+            results[position] = (values, row_errors)
+        return results  # type: ignore[return-value]
+
+    def _width_refusal(self, cells: list[Any]) -> str:
+        count = len(cells)
+        if count == self.width:
+            return ""
+        if count < self.width:
+            return f"The row has {count} cells; the header has {self.width}."
+        used = count
+        while used > self.width and not _text(cells[used - 1]):
+            used -= 1
+        if used > self.width:
+            return (
+                f"The row has {used} cells; the header has {self.width} "
+                "(a delimiter inside a value needs quotes)."
+            )
+        return ""
+
+    def _column(
+        self, name: str, parse: Callable[[Any], Any], cells: list[Any]
+    ) -> tuple[list[Any], list[tuple[int, str]]]:
+        """One column's values, and (position, reason) of the cells refused. Text cells
+        are read once per distinct text (the parsers depend on the cell alone); other cells
+        (typed XLSX cells: 1, 1.0 and True are equal keys but not the same cell), and the
+        columns whose values are mutable (lists), cell by cell."""
+        cell = self._cell
+        if name in _FRESH_VALUES or set(map(type, cells)) != _TEXT_ONLY:
+            outcomes = [cell(name, parse, one) for one in cells]
+            values = [value for value, _ in outcomes]
+            failed = [(at, reason) for at, (_, reason) in enumerate(outcomes) if reason]
+            return values, failed
+        value_of, reason_of = {}, {}
+        for text in set(cells):
+            value_of[text], reason = cell(name, parse, text)
+            if reason:
+                reason_of[text] = reason
+        values = list(map(value_of.__getitem__, cells))
+        if not reason_of:
+            return values, []
+        return values, [(at, reason_of[text]) for at, text in enumerate(cells) if text in reason_of]
+
+    @staticmethod
+    def _cell(name: str, parse: Callable[[Any], Any], cell: Any) -> tuple[Any, str]:
+        """(value, "") or (the value a report shows, the reason it is refused)."""
+        if type(cell) is str and len(cell) > EXCEL_MAX_CELL_CHARS:
+            return cell[:100], (
+                f"{name}: the cell holds {len(cell):,} characters; "
+                f"at most {EXCEL_MAX_CELL_CHARS:,}."
+            )
+        try:
+            return parse(cell), ""
+        except _Reject as reason:
+            return _text(cell), f"{name}: {reason}"
 
     # ------------------------------------------------------------------ text
 
@@ -293,7 +356,7 @@ class RowNormaliser:
     def _order_type(self, cell: Any) -> str:
         text = " ".join(_text(cell).lower().split())
         if not text:
-            return OrderType.COLLECTION
+            return COLLECTION
         try:
             return _ORDER_TYPES[text]
         except KeyError:

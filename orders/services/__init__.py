@@ -48,6 +48,7 @@ from orders.services.create import (
 )
 from orders.services.drafts import (
     LineDraft,
+    OrderColumns,
     OrderDraft,
     TotalDraft,
     order_draft_check,
@@ -68,6 +69,7 @@ __all__ = [
     "CompletionRefused",
     "CompletionRequested",
     "LineDraft",
+    "OrderColumns",
     "OrderDraft",
     "OrderPart",
     "TotalDraft",

@@ -18,10 +18,13 @@ from config.bulk_rows import BulkRows, foreign_keys_checked_once
 from orders.models import Order, OrderLine, OrderTotal
 from orders.services.drafts import (
     _DRAFT_ORDER_FIELDS,
+    OrderColumns,
     OrderDraft,
     _draft_validate,
     _line_subtotal,
     _order_total,
+    _order_total_of,
+    _total_items_of,
 )
 from orders.services.history import _history_reason, _stamp
 from orders.services.numbers import order_numbers_allocate
@@ -44,11 +47,7 @@ def _build_order(draft: OrderDraft, *, number: str, actor: Actor, group_order=No
         hash=Order.new_hash(),
         group_order=group_order,
         order_total=_order_total(draft),
-        total_items=(
-            draft.total_items
-            if draft.total_items is not None
-            else sum(line.quantity for line in draft.lines)
-        ),
+        total_items=_total_items_of(draft.total_items, draft.lines),
         created_by=actor.user,
         date_added=draft.date_added or timezone.now(),
         **{name: getattr(draft, name) for name in _DRAFT_ORDER_FIELDS},
@@ -242,7 +241,7 @@ class PreparedOrders:
 
 def orders_bulk_prepare(
     *,
-    rows: list[OrderDraft],
+    rows: list[OrderDraft] | OrderColumns,
     actor: Actor,
     group_order=None,
     stage_trigger: str = TRIGGER_IMPORTED,
@@ -254,14 +253,15 @@ def orders_bulk_prepare(
     (unless `checked`: the caller applied the draft rules to every row and checks their
     external ids in the writing transaction, as imports do), takes ids and numbers from the
     sequences (gaps are possible when prepared orders are not written) and makes the rows;
-    writes nothing."""
+    writes nothing. `rows` may be given column by column (`OrderColumns`: no OrderDraft per
+    order), which makes the same rows."""
     if not _use_copy():
         return PreparedOrders(
             created=[],
             tables=[],
             parents={},
             elsewhere={
-                "rows": rows,
+                "rows": rows.drafts() if isinstance(rows, OrderColumns) else rows,
                 "actor": actor,
                 "group_order": group_order,
                 "stage_trigger": stage_trigger,
@@ -269,12 +269,14 @@ def orders_bulk_prepare(
                 "record_history": record_history,
             },
         )
+    orders = rows if isinstance(rows, OrderColumns) else OrderColumns.of_drafts(rows)
     if not checked:
-        _drafts_check(rows)
-    numbers = iter(order_numbers_allocate(count=sum(1 for d in rows if not d.number)))
+        _drafts_check(rows if isinstance(rows, list) else orders.drafts())
+    given = orders.column("number")
+    numbers = iter(order_numbers_allocate(count=sum(1 for number in given if not number)))
     created, tables, parents = _orders_copy_rows(
-        rows,
-        numbers=[draft.number or next(numbers) for draft in rows],
+        orders,
+        numbers=[number or next(numbers) for number in given],
         actor=actor,
         group_order=group_order,
         history_reason=_history_reason(actor, "Imported") if record_history else None,
@@ -352,7 +354,7 @@ _DRAFT_FOREIGN_KEYS = [
 
 
 def _orders_copy_rows(
-    drafts: list[OrderDraft],
+    orders: OrderColumns,
     *,
     numbers: list[str],
     actor: Actor,
@@ -363,19 +365,26 @@ def _orders_copy_rows(
     "+" rows (`history_reason` None: none), lines and totals — the same rows and values
     `bulk_create` (with history) writes — and the parents they name. Writes nothing.
 
-    Column by column: a draft field that has one value in every draft of the call is
-    written as a constant (encoded once); the fields that differ are converted a column at
-    a time (`BulkRows.add_columns`).
+    Column by column: a field that has one value in every order of the call is written as
+    a constant (encoded once); the fields that differ are converted a column at a time
+    (`BulkRows.add_columns`).
     """
-    if not drafts:
+    count = orders.count
+    if not count:
         return [], [], {}
     now = timezone.now()
-    columns_of_drafts = zip(*map(_DRAFT_VALUES, drafts), strict=True)
-    fields = dict(zip(_DRAFT_ORDER_FIELDS, columns_of_drafts, strict=True))
+    fields = {name: orders.column(name) for name in _DRAFT_ORDER_FIELDS}
+    lines, totals = orders.column("lines"), orders.column("totals")
+    computed = {  # as _build_order computes them
+        "order_total": list(map(_order_total_of, orders.column("order_total"), totals, lines)),
+        "total_items": list(map(_total_items_of, orders.column("total_items"), lines)),
+        "date_added": [value or now for value in orders.column("date_added")],
+    }
     # by identity, in C: the common constants (None, False, "", one catalogue instance, one
-    # enum member) are single objects; equal values held in distinct objects are converted
-    # row by row, which is as correct and only slower
+    # enum member, a repeated default) are single objects; equal values held in distinct
+    # objects are converted row by row, which is as correct and only slower
     varying = [name for name, values in fields.items() if len(set(map(id, values))) > 1]
+    varying_computed = [name for name, values in computed.items() if len(set(map(id, values))) > 1]
     constants = {
         "group_order_id": _pk_or_none(group_order),
         "created_by_id": actor.user.pk if actor.user else None,
@@ -385,12 +394,15 @@ def _orders_copy_rows(
         if name not in varying:
             attname, convert = _DRAFT_COLUMNS[name]
             constants[attname] = convert(values[0])
+    for name, values in computed.items():
+        if name not in varying_computed:
+            constants[name] = values[0]
     assigned = "assignee" in varying or "assignee_group" in varying
     if not assigned:
         constants["assignee_updated_at"] = (
             now if constants["assignee_id"] or constants["assignee_group_id"] else None
         )
-    columns = ["id", "number", "hash", "order_total", "total_items", "date_added"]
+    columns = ["id", "number", "hash", *varying_computed]
     columns += [_DRAFT_COLUMNS[name][0] for name in varying]
     columns += ["assignee_updated_at"] if assigned else []
     order_rows = BulkRows(Order, columns, constants=constants, now=now)
@@ -421,30 +433,20 @@ def _orders_copy_rows(
     parents[Order._meta.get_field("group_order").related_model].add(_pk_or_none(group_order))
     parents[Order._meta.get_field("created_by").related_model].add(_pk_or_none(actor.user))
 
-    pks = order_rows.ids(len(drafts))
-    given = [
-        pks,
-        numbers,
-        Order.new_hashes(len(drafts)),
-        [_order_total(draft) for draft in drafts],
-        [
-            draft.total_items
-            if draft.total_items is not None
-            else sum(line.quantity for line in draft.lines)
-            for draft in drafts
-        ],
-        [draft.date_added or now for draft in drafts],
-    ]
+    pks = order_rows.ids(count)
+    given = [pks, numbers, Order.new_hashes(count)]
+    given += [computed[name] for name in varying_computed]
     for name in varying:
         convert = _DRAFT_COLUMNS[name][1]
         given.append(fields[name] if convert is _same else list(map(convert, fields[name])))
     if assigned:
-        given.append([now if draft.assignee or draft.assignee_group else None for draft in drafts])
+        assignees = zip(fields["assignee"], fields["assignee_group"], strict=True)
+        given.append([now if assignee or group else None for assignee, group in assignees])
     order_rows.add_columns(*given)
     if history_rows is not None:
         history_rows.add_columns(*given)
-    for pk, draft in zip(pks, drafts, strict=True):
-        for line in draft.lines:  # as _build_lines, without a model instance
+    for pk, order_lines, order_totals in zip(pks, lines, totals, strict=True):
+        for line in order_lines:  # as _build_lines, without a model instance
             line_rows.add(
                 pk,
                 line.name,
@@ -454,7 +456,7 @@ def _orders_copy_rows(
                 _line_subtotal(line),
                 line.comment,
             )
-        for index, total in enumerate(draft.totals):  # as _build_totals
+        for index, total in enumerate(order_totals):  # as _build_totals
             total_rows.add(
                 pk,
                 total.code,

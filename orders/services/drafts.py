@@ -2,10 +2,11 @@
 draft must pass before anything is written."""
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -95,11 +96,58 @@ class OrderDraft:
     totals: list[TotalDraft] = field(default_factory=list)
 
 
+_DRAFT_FIELD_NAMES = frozenset(f.name for f in fields(OrderDraft))
+
+
+@dataclass
+class OrderColumns:
+    """Many new orders given column by column, without an OrderDraft each (imports):
+    `columns` maps OrderDraft fields to one value per order (`count` of them), `constants`
+    maps fields to the value of every order; a field in neither has OrderDraft's default.
+    The values follow the OrderDraft rules (model instances for related objects)."""
+
+    count: int
+    columns: dict[str, Sequence[Any]]
+    constants: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = (set(self.columns) | set(self.constants)) - _DRAFT_FIELD_NAMES
+        if unknown:
+            raise ValueError(f"OrderDraft has no field {sorted(unknown)[0]}")
+        if self.columns.keys() & self.constants.keys():
+            raise ValueError("a field is either a column or a constant")
+        if any(len(values) != self.count for values in self.columns.values()):
+            raise ValueError(f"every column has {self.count} values")
+
+    @classmethod
+    def of_drafts(cls, drafts: Sequence[OrderDraft]) -> "OrderColumns":
+        names = [f.name for f in fields(OrderDraft)]
+        values = zip(*map(attrgetter(*names), drafts), strict=True) if drafts else []
+        columns = dict(zip(names, values, strict=True)) if drafts else {}
+        return cls(count=len(drafts), columns=columns)
+
+    def column(self, name: str) -> Sequence[Any]:
+        """One value per order (a constant or default repeated: the same object each time)."""
+        if name in self.columns:
+            return self.columns[name]
+        if name in self.constants:
+            return [self.constants[name]] * self.count
+        return [_DRAFT_DEFAULTS[name]] * self.count
+
+    def drafts(self) -> list[OrderDraft]:
+        """The orders as OrderDrafts (the paths that check or build model instances)."""
+        names = list(self.columns)
+        rows = zip(*self.columns.values(), strict=True) if names else [()] * self.count
+        return order_drafts_many(
+            self.constants, (dict(zip(names, values, strict=True)) for values in rows)
+        )
+
+
 def order_drafts_many(common: dict[str, Any], rows: Iterable[dict[str, Any]]) -> list[OrderDraft]:
     """`[OrderDraft(**common, **row) for row in rows]` without running the dataclass's
     __init__ for each (a bulk import makes hundreds of thousands): the fields neither gives
     take their defaults, fresh lists included."""
-    template = OrderDraft(**common, first_name="")
+    template = OrderDraft(**{"first_name": "", **common})
     base = vars(template)
     fresh_lists = [name for name, value in base.items() if type(value) is list and not value]
     drafts = []
@@ -114,6 +162,10 @@ def order_drafts_many(common: dict[str, Any], rows: Iterable[dict[str, Any]]) ->
         drafts.append(draft)
     return drafts
 
+
+# A draft's defaults (the lists among them, for reading only: order_drafts_many gives each
+# draft lists of its own).
+_DRAFT_DEFAULTS = vars(OrderDraft(first_name=""))
 
 # Plain Order fields copied from a draft as they are.
 _DRAFT_ORDER_FIELDS = (
@@ -231,12 +283,24 @@ def _line_subtotal(line: LineDraft) -> Decimal:
 
 
 def _order_total(draft: OrderDraft) -> Decimal:
-    if draft.order_total is not None:
-        return draft.order_total
-    for total in draft.totals:
+    return _order_total_of(draft.order_total, draft.totals, draft.lines)
+
+
+def _order_total_of(
+    order_total: Decimal | None, totals: list[TotalDraft], lines: list[LineDraft]
+) -> Decimal:
+    """An order's total: as given, else its `total` row, else the sum of its lines."""
+    if order_total is not None:
+        return order_total
+    for total in totals:
         if total.code == "total":
             return total.value
-    return sum((_line_subtotal(line) for line in draft.lines), ZERO)
+    return sum((_line_subtotal(line) for line in lines), ZERO)
+
+
+def _total_items_of(total_items: int | None, lines: list[LineDraft]) -> int:
+    """An order's item count: as given, else the sum of its lines' quantities."""
+    return total_items if total_items is not None else sum(line.quantity for line in lines)
 
 
 def order_draft_check(draft: OrderDraft) -> None:

@@ -53,7 +53,7 @@ def test_every_row_the_normaliser_accepts_passes_the_orders_draft_rules(name):
         if not errors:
             accepted.append(imports._Accepted(None, values))
     assert accepted, name
-    for index, draft in enumerate(imports._drafts(accepted, group_order)):
+    for index, draft in enumerate(imports._order_columns(accepted, group_order).drafts()):
         _draft_validate(draft, prefix=f"rows.{index}.")
 
 

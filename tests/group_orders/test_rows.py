@@ -260,3 +260,40 @@ def test_undecodable_characters_are_rejected(normaliser):
 def test_several_problems_are_all_reported(normaliser):
     _, errors = normalise(normaliser, email="nope", order_total="-1", due_date="2001-01-01")
     assert len(errors) == 3
+
+
+def test_many_rows_at_once_are_normalised_as_each_row_alone(normaliser):
+    """normalise_many reads a repeated text once per batch: the values and reasons are
+    those of each row normalised alone, in the rows' order, wrong widths included."""
+    cells = [
+        row(service_type="Portrait", due_date="2026-03-02", delivery_rush="yes"),
+        row(service_type="portrait", due_date="2026-03-02", delivery_rush="yes"),
+        row(service_type="knitting", due_date="2001-01-01", email="nope"),
+        row(service_type="knitting", first_name="  Ada   King ", order_type="pick up"),
+        row()[:4],
+        row() + ["surplus"],
+        row(order_total="=1+1", notify=""),
+        row(order_total="=1+1", notify="maybe", first_name="x" * 40000),
+        # typed cells, as an XLSX gives them: equal as keys, not as cells
+        row(delivery_rush=True, order_total=1, order_date=date(2026, 2, 1)),
+        row(delivery_rush=1, order_total=1.0, order_date=datetime(2026, 2, 1, 9, 30)),  # noqa: DTZ001
+        row(delivery_rush="1", order_total="1", order_date="2026-02-01"),
+        row(services_addons="frame; gift", comment=None),
+        row(services_addons="frame; gift", comment=None),
+    ]
+    alone = [normaliser.normalise(one) for one in cells]
+
+    together = normaliser.normalise_many(cells)
+
+    assert together == alone
+    assert [len(errors) for _, errors in together] == [0, 0, 3, 1, 1, 1, 1, 3, 0, 0, 0, 0, 0]
+    assert [values.get("order_total") for values, _ in together[8:11]] == [
+        Decimal("1"),
+        Decimal("1.0"),
+        Decimal("1"),
+    ]
+    assert together[0][0]["service_type"] is together[1][0]["service_type"]
+    # every row has lists of its own
+    assert together[11][0]["services_addons"] == ["frame", "gift"]
+    assert together[11][0]["services_addons"] is not together[12][0]["services_addons"]
+    assert normaliser.normalise_many([]) == []

@@ -7,7 +7,7 @@ import pytest
 from accounts.actors import Actor
 from config.api.errors import InvalidParam
 from orders.models import Order, OrderLine, OrderTotal
-from orders.services import LineDraft, OrderDraft, TotalDraft, orders_create_bulk
+from orders.services import LineDraft, OrderColumns, OrderDraft, TotalDraft, orders_create_bulk
 from stages.models import OrderStage, OrderStatus
 from tests.factories import ClientFactory
 from tests.factories.orders import LocationFactory, OrderFactory
@@ -214,3 +214,87 @@ def test_copy_path_writes_the_same_rows_as_bulk_create(clock, monkeypatch, recor
         copied[2].hash,
         copied[2].date_modified,
     )
+
+
+def _columns_of(drafts: list[OrderDraft], *, constants: tuple[str, ...]) -> OrderColumns:
+    """The drafts given column by column (as an import gives them), the `constants` once."""
+    from dataclasses import fields
+
+    names = [f.name for f in fields(OrderDraft) if f.name not in constants]
+    return OrderColumns(
+        count=len(drafts),
+        columns={name: [getattr(draft, name) for draft in drafts] for name in names},
+        constants={name: getattr(drafts[0], name) for name in constants},
+    )
+
+
+@pytest.mark.parametrize("record_history", [True, False])
+def test_orders_given_column_by_column_are_written_as_the_same_drafts_are(clock, record_history):
+    """`orders_bulk_prepare` takes OrderColumns (imports: no OrderDraft per row) and writes
+    what it writes for the drafts: COPY on PostgreSQL, bulk_create elsewhere."""
+    from orders.services import orders_bulk_prepare, orders_bulk_write
+
+    related = {"customer": ClientFactory(billing_postal_code="H2X 1Y4"), "location": None}
+    by_drafts = orders_bulk_write(
+        orders_bulk_prepare(
+            rows=[_rich_draft(i, "A", **related) for i in range(4)],
+            actor=IMPORTER,
+            record_history=record_history,
+        )
+    )
+    drafts = [_rich_draft(i, "B", **related) for i in range(4)]
+    drafts[3].lines, drafts[3].totals, drafts[3].order_total = [], [], None  # a total of 0
+    drafts[2].total_items = 5
+    by_columns = orders_bulk_write(
+        orders_bulk_prepare(
+            rows=_columns_of(drafts, constants=("customer", "location", "payment")),
+            actor=IMPORTER,
+            record_history=record_history,
+        )
+    )
+
+    written, expected = _written(by_columns), _written(by_drafts)
+    assert written["statuses"] == expected["statuses"]
+    assert written["stages"] == expected["stages"]
+    assert written["history"][:2] == expected["history"][:2]
+    assert written["orders"][:2] == expected["orders"][:2]
+    assert written["orders"][2] == {**expected["orders"][2], "total_items": 5}
+    assert written["orders"][3]["order_total"] == Decimal("0")
+    assert written["orders"][3]["total_items"] == 0
+    assert len(written["lines"]) == len(expected["lines"]) - 2
+    assert written["lines"] == expected["lines"][:6]
+    assert written["totals"] == expected["totals"][:6]
+    assert [o.external_id for o in by_columns] == ["B-0", None, "B-2", "B-3"]
+
+
+def test_order_columns_make_the_drafts_they_stand_for():
+    drafts = [_draft(1, payment="card"), _draft(2, payment="card", external_id="E-2")]
+    columns = _columns_of(drafts, constants=("payment",))
+    assert columns.drafts() == drafts
+    assert OrderColumns.of_drafts(drafts).drafts() == drafts
+    assert columns.column("payment") == ["card", "card"]
+    assert columns.column("first_name") == ["Buyer 1", "Buyer 2"]
+    only_constants = OrderColumns(count=2, columns={}, constants={"first_name": "Ada"})
+    assert [draft.first_name for draft in only_constants.drafts()] == ["Ada", "Ada"]
+    assert only_constants.column("notes") == ["", ""]  # OrderDraft's default
+
+
+def test_order_columns_refuse_unknown_fields_and_ragged_columns():
+    with pytest.raises(ValueError, match="no field colour"):
+        OrderColumns(count=1, columns={"colour": ["red"]})
+    with pytest.raises(ValueError, match="every column has 2 values"):
+        OrderColumns(count=2, columns={"first_name": ["Ada"]})
+    with pytest.raises(ValueError, match="either a column or a constant"):
+        OrderColumns(count=1, columns={"notes": ["x"]}, constants={"notes": "y"})
+
+
+def test_unchecked_order_columns_are_checked_as_drafts_are():
+    from orders.services import orders_bulk_prepare, orders_bulk_write
+
+    columns = OrderColumns(
+        count=2, columns={"first_name": ["Ada", "Alan"], "email": ["ada@example.com", "nope"]}
+    )
+    with pytest.raises(InvalidParam) as raised:
+        orders_bulk_write(orders_bulk_prepare(rows=columns, actor=IMPORTER))
+    assert "rows.1.email" in raised.value.errors
+    assert not Order.objects.exists()
