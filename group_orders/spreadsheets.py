@@ -593,14 +593,25 @@ def _peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def report_message_dump(message: tuple, stream: BinaryIO) -> None:
+    """One message to the report writer process: ("open", columns, rejected header),
+    ("rows", accepted rows, rejected rows) or ("close",)."""
+    pickle.dump(message, stream, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def report_message_load(stream: BinaryIO) -> tuple:
+    """The next message `report_message_dump` wrote; EOFError at the end of the stream."""
+    return pickle.load(stream)
+
+
 def report_writer_main(outdir: str) -> None:
-    """The report writer process: reads pickled messages from stdin until "close"."""
+    """The report writer process: reads messages from stdin until "close"."""
     stdin = sys.stdin.buffer
     started = time.perf_counter()
     writer: ReportFileWriter | None = None
     while True:
         try:
-            message = pickle.load(stdin)
+            message = report_message_load(stdin)
         except EOFError:  # the import died: leave the partial files to be discarded
             return
         kind = message[0]

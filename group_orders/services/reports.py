@@ -1,8 +1,8 @@
 """The report files of an import, written by a separate process while the import runs.
 
 The import streams each committed batch's accepted and rejected rows to
-`python -m group_orders.spreadsheets OUTDIR` over a pipe (pickled lists, ids and values
-only). That process writes the normalized CSV and the two XLSX files on the second core
+`python -m group_orders.spreadsheets OUTDIR` over a pipe (`report_message_dump`: lists of
+ids and values). That process writes the normalized CSV and the two XLSX files on the second core
 while the import validates and inserts on the first; the pipe's buffer gives backpressure,
 so neither process holds more than a few batches. At the end the files are copied into the
 default storage (any django-storages backend).
@@ -10,7 +10,6 @@ default storage (any django-storages backend).
 
 import json
 import os
-import pickle
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 
-from group_orders.spreadsheets import ReportFileWriter
+from group_orders.spreadsheets import ReportFileWriter, report_message_dump
 
 GROUP_ORDERS_ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -52,7 +51,7 @@ class ReportWriterProcess:
 
     def _send(self, message: tuple) -> None:
         try:
-            pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            report_message_dump(message, self.process.stdin)
         except (BrokenPipeError, OSError) as exc:
             raise ReportWriterError(
                 f"The report writer process stopped (exit {self.process.poll()}): "
