@@ -1,7 +1,8 @@
-"""config.api.field_copies: shallow field copies validate as DRF's deep copies do, and each
-serializer instance's fields are its own."""
+"""config.api.field_copies: shallow field copies, and absent fields passed over, validate as
+DRF does, and each serializer instance's fields are its own."""
 
 import pytest
+from django.http import QueryDict
 from rest_framework import serializers
 
 from config.api.field_copies import ShallowFieldsMixin
@@ -18,9 +19,78 @@ class Tags(ShallowFieldsMixin, serializers.Serializer):
     )
 
 
-class DeepTags(Tags):
+class DrfWay:
+    """DRF's deep copies, and every field run for every input."""
+
     def get_fields(self):
-        return serializers.Serializer.get_fields(self)  # DRF's deep copies
+        return serializers.Serializer.get_fields(self)
+
+    _writable_fields = serializers.Serializer._writable_fields
+
+
+class DeepTags(DrfWay, Tags):
+    pass
+
+
+class Hash(ShallowFieldsMixin, serializers.Serializer):
+    code = serializers.CharField()
+    note = serializers.CharField(required=False, allow_null=True)
+
+
+class Sparse(ShallowFieldsMixin, serializers.Serializer):
+    """Required, optional, defaulted and nested fields, as an input serializer has them."""
+
+    id = serializers.IntegerField()
+    flag = serializers.BooleanField(required=False)
+    mode = serializers.CharField(default="plain")
+    note = serializers.CharField(required=False, allow_null=True)
+    items = serializers.ListField(child=serializers.IntegerField(), required=False)
+    hash = Hash(required=False, allow_null=True)
+    seen = serializers.ListField(child=serializers.CharField(), required=False)
+
+    def validate_note(self, value):
+        raise serializers.ValidationError("validate_note ran")  # only for a given note
+
+
+class DrfSparse(DrfWay, Sparse):
+    pass
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"id": 1},
+        {},
+        {"id": "x", "note": "n"},
+        {"id": 2, "note": None, "flag": "yes", "hash": {"code": "c"}},
+        {"id": 3, "hash": {}, "items": ["a"]},
+        {"id": 4, "hash": None, "mode": "fast", "seen": []},
+        QueryDict("id=5&items=1&items=2"),  # form data: an absent checkbox is False, DRF's way
+        QueryDict("id=6&flag=true&hash.code=c"),
+        [("id", 1)],
+    ],
+)
+def test_absent_fields_validate_as_in_drf(data):
+    sparse, drf = Sparse(data=data), DrfSparse(data=data)
+    assert sparse.is_valid() == drf.is_valid()
+    assert sparse.errors == drf.errors
+    if drf.is_valid():
+        assert sparse.validated_data == drf.validated_data
+
+
+def test_only_given_or_needed_fields_are_run():
+    sparse, ran = Sparse(data={"id": 1, "items": [2]}), []
+    for field in sparse.fields.values():
+        original = field.run_validation
+
+        def spy(data=serializers.empty, _original=original, _name=field.field_name):
+            ran.append(_name)
+            return _original(data)
+
+        field.run_validation = spy
+    assert sparse.is_valid(), sparse.errors
+    assert sorted(ran) == ["id", "items", "mode"]  # mode: for its default
+    assert sparse.validated_data == {"id": 1, "items": [2], "mode": "plain"}
 
 
 @pytest.mark.parametrize(
@@ -63,9 +133,8 @@ def test_each_instance_has_its_own_bound_fields():
     ],
 )
 def test_the_stage_post_validates_as_with_deep_copies(data):
-    class Deep(StageRecordInputSerializer):
-        def get_fields(self):
-            return serializers.Serializer.get_fields(self)
+    class Deep(DrfWay, StageRecordInputSerializer):
+        pass
 
     shallow, deep = StageRecordInputSerializer(data=data), Deep(data=data)
     assert shallow.is_valid() == deep.is_valid()
