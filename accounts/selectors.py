@@ -10,7 +10,7 @@ from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, StringAgg
 from django.db.models.functions import Cast, Concat
 
 from accounts.models import ApiToken, Application, ApplicationRole, Client, Employee, Liaison, User
-from config.statements import Placeholders, Statement
+from config.statements import Placeholders, Statement, model_from_row
 
 
 def user_has_role_record(user: User) -> bool:
@@ -217,9 +217,11 @@ def token_with_principal(*, prefix: str) -> ApiToken | None:
     end_token = len(_TOKEN_FIELDS)
     end_user = end_token + len(_USER_FIELDS)
     end_application = end_user + len(_APPLICATION_FIELDS)
-    token = ApiToken.from_db(alias, _TOKEN_FIELDS, row[:end_token])
-    user = User.from_db(alias, _USER_FIELDS, row[end_token:end_user])
-    application = Application.from_db(alias, _APPLICATION_FIELDS, row[end_user:end_application])
+    token = model_from_row(ApiToken, alias, _TOKEN_FIELDS, row[:end_token])
+    user = model_from_row(User, alias, _USER_FIELDS, row[end_token:end_user])
+    application = model_from_row(
+        Application, alias, _APPLICATION_FIELDS, row[end_user:end_application]
+    )
     client_id, is_employee, is_liaison, liaison_clients, perms = row[end_application:]
     setattr(
         user,

@@ -24,7 +24,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, signals
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
+from django.db.models.query_utils import DeferredAttribute
 from django.db.models.sql import UpdateQuery
 
 _INT_BASE = -7_340_000_000_000_000  # far outside any id or count a column holds
@@ -159,6 +162,47 @@ class Statement:
         return [dict(zip(compiled.names, row, strict=True)) for row in rows]
 
 
+_PLAIN_ATTRIBUTES = (DeferredAttribute, ForeignKeyDeferredAttribute)
+_FROM_DB = Model.from_db.__func__
+_plain_rows: dict[tuple[type[Model], tuple[str, ...]], bool] = {}
+
+
+def _loads_plainly(model: type[Model], attnames: tuple[str, ...]) -> bool:
+    """Whether `from_db` of these columns amounts to writing them into the instance's
+    `__dict__`: Django's own `from_db` and `__init__`, no pre_init/post_init receivers, and
+    each column's descriptor one of Django's plain ones (the first keeps the value as it is;
+    the second, a foreign key's, drops a cached related object a new instance has not got)."""
+    key = (model, attnames)
+    plain = _plain_rows.get(key)
+    if plain is None:
+        plain = _plain_rows[key] = (
+            model.from_db.__func__ is _FROM_DB
+            and model.__init__ is Model.__init__
+            and all(type(vars(model).get(name)) in _PLAIN_ATTRIBUTES for name in attnames)
+        )
+    return (
+        plain
+        and not signals.pre_init.has_listeners(model)
+        and not signals.post_init.has_listeners(model)
+    )
+
+
+def model_from_row(
+    model: type[Model], alias: str, attnames: tuple[str, ...], values: Sequence[Any]
+) -> Model:
+    """`model.from_db(alias, attnames, values)` — the instance a queryset would give, the
+    columns not named deferred — without `Model.__init__`'s walk over every field and its
+    descriptors, where that walk would only store the values (`_loads_plainly`)."""
+    if not _loads_plainly(model, attnames):
+        return model.from_db(alias, list(attnames), values)
+    instance = object.__new__(model)
+    instance.__dict__.update(zip(attnames, values, strict=True))
+    state = instance._state = ModelState()
+    state.adding = False
+    state.db = alias
+    return instance
+
+
 class ModelStatement(Statement):
     """A Statement whose rows are model instances, with forward relations joined as
     select_related joins them (a null foreign key gives None) and annotations set as
@@ -181,7 +225,7 @@ class ModelStatement(Statement):
     ):
         own = _attnames(model)
         if fields is not None:  # like only(): the primary key and these columns
-            own = [own[0], *(name for name in own[1:] if name in fields)]
+            own = (own[0], *(name for name in own[1:] if name in fields))
         self.parts = [(model, None, own)]
         for name in related:
             related_model = model._meta.get_field(name).related_model
@@ -210,9 +254,11 @@ class ModelStatement(Statement):
                 values_ = row[at : at + len(columns)]
                 at += len(columns)
                 if name is None:
-                    instance = model.from_db(alias, columns, values_)
+                    instance = model_from_row(model, alias, columns, values_)
                 else:
-                    related = None if values_[0] is None else model.from_db(alias, columns, values_)
+                    related = None
+                    if values_[0] is not None:
+                        related = model_from_row(model, alias, columns, values_)
                     self.model._meta.get_field(name).set_cached_value(instance, related)
             for name, value in zip(self.annotations, row[at:], strict=True):
                 setattr(instance, name, value)
@@ -248,7 +294,7 @@ class UpdateStatement(Statement):
             return cursor.rowcount
 
 
-def _attnames(model: type[Model]) -> list[str]:
+def _attnames(model: type[Model]) -> tuple[str, ...]:
     """The concrete columns of a model, its primary key first (a null pk: no related row)."""
     pk = model._meta.pk.attname
-    return [pk, *(f.attname for f in model._meta.concrete_fields if f.attname != pk)]
+    return (pk, *(f.attname for f in model._meta.concrete_fields if f.attname != pk))

@@ -14,7 +14,7 @@ from accounts.models import User
 from accounts.selectors import user_client_ids, user_is_employee
 from config.api.errors import InvalidParam, NotFound
 from config.filtersets import id_of
-from config.statements import ModelStatement, Placeholders, Statement, id_list
+from config.statements import ModelStatement, Placeholders, Statement, id_list, model_from_row
 from orders.filters import OrderFilter
 from orders.models import Address, Order, OrderTotal, Shipment, ShipmentItem
 
@@ -213,7 +213,7 @@ def order_visible_stub(*, order_id: int, user: User | None = None) -> Order | No
         return None
     clients, values = restriction
     rows = _ORDER_ID.rows((clients,), order_id=order_id, **values)
-    return Order.from_db(router.db_for_read(Order), ["id"], rows[0]) if rows else None
+    return model_from_row(Order, router.db_for_read(Order), ("id",), rows[0]) if rows else None
 
 
 def order_object_get(*, order_id: int | str, user: User | None = None) -> SimpleNamespace:

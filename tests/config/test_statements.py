@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, signals
 from django.test.utils import CaptureQueriesContext
 
 from accounts.selectors import _EXTRA_COLUMNS, _PRINCIPAL
-from config.statements import ModelStatement, Placeholders, Statement, id_list
+from config.statements import ModelStatement, Placeholders, Statement, id_list, model_from_row
 from orders.models import Order, OrderTotal, ServiceType
 from tests.factories.orders import OrderFactory, OrderTotalFactory
 
@@ -139,3 +139,39 @@ def test_model_statement_gives_instances_as_select_related_does():
     read.email = "saved@example.com"
     read.save(update_fields=["email"])
     assert Order.objects.get(pk=with_type.pk).email == "saved@example.com"
+
+
+def _loaded(instance) -> dict:
+    state = instance._state
+    values = {k: v for k, v in instance.__dict__.items() if k != "_state"}
+    return {"values": values, "adding": state.adding, "db": state.db, "class": type(instance)}
+
+
+def test_model_from_row_is_from_db():
+    order = OrderFactory()
+    everything = tuple(f.attname for f in Order._meta.concrete_fields)
+    row = Order.objects.filter(pk=order.pk).values_list(*everything).get()
+    for attnames, values in ((everything, row), (("id", "email"), (order.pk, order.email))):
+        fast = model_from_row(Order, "default", attnames, values)
+        assert _loaded(fast) == _loaded(Order.from_db("default", list(attnames), values))
+    fast = model_from_row(Order, "default", ("id", "email"), (order.pk, order.email))
+    with CaptureQueriesContext(connection) as queries:
+        assert fast.version == order.version  # deferred: read on first use, as from_db's
+    assert len(queries) == 1
+    fast.email = "fast@example.com"
+    fast.save(update_fields=["email"])
+    assert Order.objects.get(pk=order.pk).email == "fast@example.com"
+
+
+def test_model_from_row_runs_init_for_an_init_receiver():
+    order, seen = OrderFactory(), []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.__dict__.get("email"))
+
+    signals.post_init.connect(receiver, sender=Order)
+    try:
+        read = model_from_row(Order, "default", ("id", "email"), (order.pk, order.email))
+    finally:
+        signals.post_init.disconnect(receiver, sender=Order)
+    assert seen == [order.email] and read.email == order.email
