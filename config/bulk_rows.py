@@ -58,6 +58,7 @@ _NoneType = type(None)
 _STR = frozenset({str})
 _STR_OR_NONE = frozenset({str, _NoneType})
 _NUMBERS = frozenset({int, Decimal})
+_NUMBERS_OR_NONE = frozenset({int, Decimal, _NoneType})
 _BOOLEAN_TEXTS = {True: "t", False: "f", None: NULL}
 _BOOLEANS = frozenset({bool, _NoneType})
 _DATES = frozenset({date, _NoneType})
@@ -78,8 +79,11 @@ def _texts_of_text(values: Sequence[Any]) -> Sequence[str]:
 
 
 def _texts_of_numbers(values: Sequence[Any]) -> list[str]:
-    if set(map(type, values)) <= _NUMBERS:
+    kinds = set(map(type, values))
+    if kinds <= _NUMBERS:
         return list(map(str, values))
+    if kinds <= _NUMBERS_OR_NONE:  # a nullable foreign key
+        return [NULL if value is None else str(value) for value in values]
     return [copy_text(value) for value in values]
 
 
@@ -100,6 +104,23 @@ def _texts_of_moments(values: Sequence[Any]) -> list[str]:
         by_object = {id(value): copy_text(value) for value in values}
         return list(map(by_object.__getitem__, map(id, values)))
     return [copy_text(value) for value in values]
+
+
+def _texts_of_json(values: Sequence[Any]) -> list[str]:
+    # lists of strings (an import's add-ons) repeat: each distinct one is encoded once (a
+    # list holding other types, whose equal items may differ in JSON, 1 and true, each time)
+    known: dict[tuple, str] = {}
+    texts = []
+    for value in values:
+        if type(value) is list and set(map(type, value)) <= _STR:
+            key = tuple(value)
+            text = known.get(key)
+            if text is None:
+                text = known[key] = copy_text(value)
+            texts.append(text)
+        else:
+            texts.append(copy_text(value))
+    return texts
 
 
 def _texts_of_any(values: Sequence[Any]) -> list[str]:
@@ -123,6 +144,7 @@ _TEXTS_BY_TYPE = {
     "DateField": _texts_of_moments,
     "DateTimeField": _texts_of_moments,
     "TimeField": _texts_of_moments,
+    "JSONField": _texts_of_json,
 }
 
 

@@ -22,10 +22,11 @@ import re
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
+from itertools import repeat, zip_longest
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -317,6 +318,8 @@ def _cell_value(cell, shared: list[str], styles: dict[int, str], epoch: date) ->
 
 
 def is_blank(cells: list[Any]) -> bool:
+    if cells and type(cells[0]) is str and cells[0].strip():  # most rows: a first cell
+        return False
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
@@ -421,6 +424,55 @@ def _xml_text(value: str) -> str:
     return value
 
 
+_NoneType = type(None)
+_NUMBER_TYPES = frozenset({int, Decimal})
+_EXCEL_SPECIAL = re.compile(r"[&<>]|_x")
+
+
+def _xml_texts(values: Sequence[str]) -> Sequence[str]:
+    """`_xml_text` of each string, the common case (nothing to escape or cut: found in the
+    joined column) at once."""
+    joined = "".join(values)
+    if (
+        _EXCEL_SPECIAL.search(joined)
+        or not joined.isprintable()
+        or max(map(len, values)) > EXCEL_MAX_CELL_CHARS
+    ):
+        return list(map(_xml_text, values))
+    return values
+
+
+def _column_xml(letter: str, numbers: list[str], values: Sequence[Any], style: str) -> list[str]:
+    """The XML of one column's cells (rows `numbers`): what `XlsxStreamWriter._cell` makes
+    of each, the common columns (one type) without a call per cell."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        start, middle = f'<c r="{letter}', f'" t="inlineStr"{style}><is><t xml:space="preserve">'
+        texts = _xml_texts(values)
+        cells = list(
+            map(
+                "".join, zip(repeat(start), numbers, repeat(middle), texts, repeat("</t></is></c>"))
+            )
+        )
+        if "" in values:
+            return [cell if value else "" for cell, value in zip(cells, values, strict=True)]
+        return cells
+    if kinds <= _NUMBER_TYPES:
+        start, middle = f'<c r="{letter}', f'"{style}><v>'
+        return list(
+            map(
+                "".join,
+                zip(repeat(start), numbers, repeat(middle), map(str, values), repeat("</v></c>")),
+            )
+        )
+    if kinds == {_NoneType}:
+        return [""] * len(values)
+    cell = XlsxStreamWriter._cell
+    return [
+        cell(letter + number, value, style) for number, value in zip(numbers, values, strict=True)
+    ]
+
+
 class XlsxStreamWriter:
     """One-sheet XLSX written row by row; memory does not grow with the rows.
 
@@ -449,29 +501,50 @@ class XlsxStreamWriter:
         return self._letters
 
     def write_row(self, cells: list[Any], *, bold: bool = False) -> None:
-        self.rows += 1
-        r = str(self.rows)
-        letters = self._refs(len(cells))
+        self.write_rows([cells], bold=bold)
+
+    def write_rows(self, rows: list[list[Any]], *, bold: bool = False) -> None:
+        """Rows of cells (of any lengths; None and "" cells are left out)."""
+        self.write_columns(list(zip_longest(*rows)), bold=bold, count=len(rows))
+
+    def write_columns(
+        self, columns: list[Sequence[Any]], *, bold: bool = False, count: int | None = None
+    ) -> None:
+        """`count` rows (all the columns' values) given column by column (equal lengths):
+        each column's cells are rendered at once (`_column_xml`), then each row's joined."""
+        count = len(columns[0]) if count is None else count
+        if not count:
+            return
+        first = self.rows + 1
+        self.rows += count
+        numbers = list(map(str, range(first, self.rows + 1)))
+        letters = self._refs(len(columns))
         style = ' s="1"' if bold else ""
-        parts = [f'<row r="{r}">']
-        for letter, value in zip(letters, cells, strict=False):
-            kind = type(value)
-            if kind is str:
-                if value:
-                    parts.append(
-                        f'<c r="{letter}{r}" t="inlineStr"{style}>'
-                        f'<is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
-                    )
-            elif value is None:
-                continue
-            elif kind is int or kind is Decimal:  # numbers: the common typed cell
-                parts.append(f'<c r="{letter}{r}"{style}><v>{value}</v></c>')
-            else:
-                parts.append(self._typed_cell(f"{letter}{r}", value, style))
-        parts.append("</row>")
-        self._buffer.append("".join(parts))
+        cells = [
+            _column_xml(letter, numbers, values, style)
+            for letter, values in zip(letters, columns, strict=False)
+        ]
+        starts = [f'<row r="{number}">' for number in numbers]
+        self._buffer.extend(map("".join, zip(starts, *cells, repeat("</row>", count), strict=True)))
         if len(self._buffer) >= 500:
             self._flush()
+
+    @staticmethod
+    def _cell(ref: str, value: Any, style: str) -> str:
+        """One cell's XML ("" for an empty one)."""
+        kind = type(value)
+        if kind is str:
+            if not value:
+                return ""
+            return (
+                f'<c r="{ref}" t="inlineStr"{style}>'
+                f'<is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
+            )
+        if value is None:
+            return ""
+        if kind is int or kind is Decimal:  # numbers: the common typed cell
+            return f'<c r="{ref}"{style}><v>{value}</v></c>'
+        return XlsxStreamWriter._typed_cell(ref, value, style)
 
     @staticmethod
     def _typed_cell(ref: str, value: Any, style: str) -> str:
@@ -522,14 +595,37 @@ def _csv_cell(value: Any) -> str:
 
 
 _FORMULA_FIRST = frozenset(_FORMULA_START)
+# a cell starting with a character formula_safe looks at, in cells joined after a NUL each
+_FORMULA_AFTER_NUL = re.compile("\x00[-=+@\t\r\n]")
+_CSV_BOOLEANS = {True: "true", False: "false"}
 
 
-def _xlsx_cells(row: list[Any]) -> list[Any]:
-    """A report row for the XLSX writer: lists (add-ons) joined."""
-    if list not in map(type, row):
-        return row
+def _csv_column(values: Sequence[Any]) -> Sequence[str]:
+    """`_csv_cell` of each value, the common columns (one type, no cell to make formula
+    safe: found in the joined column) at once."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        texts = values
+    elif kinds <= _NUMBER_TYPES:
+        texts = list(map(str, values))
+    elif kinds == {date}:
+        iso = {value: value.isoformat() for value in set(values)}
+        return list(map(iso.__getitem__, values))
+    elif kinds == {bool}:
+        return list(map(_CSV_BOOLEANS.__getitem__, values))
+    else:
+        return list(map(_csv_cell, values))
+    if _FORMULA_AFTER_NUL.search("\x00" + "\x00".join(texts)):
+        return list(map(_csv_cell, values))
+    return texts
+
+
+def _xlsx_column(values: Sequence[Any]) -> Sequence[Any]:
+    """A report column for the XLSX writer: lists (add-ons) joined."""
+    if list not in set(map(type, values)):
+        return values
     return [
-        "|".join(str(item) for item in value) if type(value) is list else value for value in row
+        "|".join(str(item) for item in value) if type(value) is list else value for value in values
     ]
 
 
@@ -562,13 +658,11 @@ class ReportFileWriter:
 
     def write(self, accepted: list[list[Any]], rejected: list[list[Any]]) -> None:
         """accepted: [order_number, source_row, *values]; rejected: [reason, row, *cells]."""
-        csv_rows_out = []
-        for row in accepted:
-            csv_rows_out.append([*map(_csv_cell, row[2:]), row[1]])
-            self._accepted.write_row(_xlsx_cells(row))
-        self._csv.writerows(csv_rows_out)
-        for row in rejected:
-            self._rejected.write_row(row)
+        if accepted:
+            columns = list(zip(*accepted, strict=True))
+            self._csv.writerows(zip(*map(_csv_column, columns[2:]), columns[1], strict=True))
+            self._accepted.write_columns(list(map(_xlsx_column, columns)))
+        self._rejected.write_rows(rejected)
         self.accepted += len(accepted)
         self.rejected += len(rejected)
 

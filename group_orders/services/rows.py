@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -67,8 +68,9 @@ _PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d+)?").fullmatch
 
 NAME_MAX = 150
 _TEXT_ONLY = {str}
-# columns whose values are mutable: each row gets its own (a repeated text is read again)
+# columns whose values are mutable (lists): each row gets a copy of its own
 _FRESH_VALUES = frozenset({"services_addons"})
+_WHOLE = itemgetter(slice(None))
 
 
 class _Reject(Exception):
@@ -176,34 +178,36 @@ class RowNormaliser:
     def normalise_many(self, rows: list[list[Any]]) -> list[tuple[dict[str, Any], list[str]]]:
         """`normalise` of each row (the same values and reasons), a column at a time: a cell
         text that repeats in the rows (a service type, a date, a name) is read once."""
-        results: list[tuple[dict[str, Any], list[str]] | None] = [None] * len(rows)
-        positions = []  # of the rows with the header's width
-        for position, cells in enumerate(rows):
-            refused = self._width_refusal(cells)
-            if refused:
-                results[position] = ({}, [refused])
-            else:
-                positions.append(position)
-        fitting = [rows[position] for position in positions]
-        errors: list[list[str]] = [[] for _ in fitting]
-        names, columns = [], []
+        if set(map(len, rows)) <= {self.width}:  # the common case: every row fits
+            refused: dict[int, str] = {}
+            fitting = rows
+        else:
+            refusals = list(map(self._width_refusal, rows))
+            refused = {position: reason for position, reason in enumerate(refusals) if reason}
+            fitting = [cells for cells, reason in zip(rows, refusals, strict=True) if not reason]
+        count = len(fitting)
+        errors: list[list[str]] = [[] for _ in range(count)]
+        by_name: dict[str, Any] = {}
         for index, name, parse in self._present_parsers:
             values, failed = self._column(name, parse, list(map(itemgetter(index), fitting)))
-            names.append(name)
-            columns.append(values)
+            by_name[name] = values
             for position, reason in failed:
                 errors[position].append(reason)
-        defaults = self.defaults
-        for position, row_values, row_errors in zip(
-            positions,
-            zip(*columns, strict=True) if columns else [()] * len(fitting),
-            errors,
-            strict=True,
-        ):
-            values = defaults.copy()
-            values.update(zip(names, row_values, strict=True))
-            results[position] = (values, row_errors)
-        return results  # type: ignore[return-value]
+        # each row's values: the defaults, then the file's columns (as dict.update orders them)
+        names = [*self.defaults, *(name for name in by_name if name not in self.defaults)]
+        columns = [
+            by_name[name] if name in by_name else repeat(self.defaults[name], count)
+            for name in names
+        ]
+        values = map(dict, map(zip, repeat(names), zip(*columns, strict=True)))
+        normalised = list(zip(values, errors, strict=True))
+        if not refused:
+            return normalised
+        rows_normalised = iter(normalised)
+        return [
+            ({}, [refused[position]]) if position in refused else next(rows_normalised)
+            for position in range(len(rows))
+        ]
 
     def _width_refusal(self, cells: list[Any]) -> str:
         count = len(cells)
@@ -226,10 +230,10 @@ class RowNormaliser:
     ) -> tuple[list[Any], list[tuple[int, str]]]:
         """One column's values, and (position, reason) of the cells refused. Text cells
         are read once per distinct text (the parsers depend on the cell alone); other cells
-        (typed XLSX cells: 1, 1.0 and True are equal keys but not the same cell), and the
-        columns whose values are mutable (lists), cell by cell."""
+        (typed XLSX cells: 1, 1.0 and True are equal keys but not the same cell) cell by
+        cell."""
         cell = self._cell
-        if name in _FRESH_VALUES or set(map(type, cells)) != _TEXT_ONLY:
+        if set(map(type, cells)) != _TEXT_ONLY:
             outcomes = [cell(name, parse, one) for one in cells]
             values = [value for value, _ in outcomes]
             failed = [(at, reason) for at, (_, reason) in enumerate(outcomes) if reason]
@@ -240,6 +244,8 @@ class RowNormaliser:
             if reason:
                 reason_of[text] = reason
         values = list(map(value_of.__getitem__, cells))
+        if name in _FRESH_VALUES:  # a list of its own for each row (a text is itself)
+            values = list(map(_WHOLE, values))
         if not reason_of:
             return values, []
         return values, [(at, reason_of[text]) for at, text in enumerate(cells) if text in reason_of]

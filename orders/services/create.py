@@ -1,7 +1,7 @@
 """Creating orders: one through the API or the admin, many at once for imports."""
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from operator import attrgetter
@@ -353,6 +353,14 @@ _DRAFT_FOREIGN_KEYS = [
 ]
 
 
+def _each(function: Callable[..., Any], *columns: Sequence[Any]) -> list[Any]:
+    """`function` of each order's values; computed once when each column holds one object
+    repeated (a constant, or a default)."""
+    if all(len(set(map(id, column))) == 1 for column in columns):
+        return [function(*(column[0] for column in columns))] * len(columns[0])
+    return list(map(function, *columns))
+
+
 def _orders_copy_rows(
     orders: OrderColumns,
     *,
@@ -376,9 +384,9 @@ def _orders_copy_rows(
     fields = {name: orders.column(name) for name in _DRAFT_ORDER_FIELDS}
     lines, totals = orders.column("lines"), orders.column("totals")
     computed = {  # as _build_order computes them
-        "order_total": list(map(_order_total_of, orders.column("order_total"), totals, lines)),
-        "total_items": list(map(_total_items_of, orders.column("total_items"), lines)),
-        "date_added": [value or now for value in orders.column("date_added")],
+        "order_total": _each(_order_total_of, orders.column("order_total"), totals, lines),
+        "total_items": _each(_total_items_of, orders.column("total_items"), lines),
+        "date_added": _each(lambda value: value or now, orders.column("date_added")),
     }
     # by identity, in C: the common constants (None, False, "", one catalogue instance, one
     # enum member, a repeated default) are single objects; equal values held in distinct
@@ -445,7 +453,9 @@ def _orders_copy_rows(
     order_rows.add_columns(*given)
     if history_rows is not None:
         history_rows.add_columns(*given)
-    for pk, order_lines, order_totals in zip(pks, lines, totals, strict=True):
+    # imports give no order lines or totals: nothing to go through
+    parts = zip(pks, lines, totals, strict=True) if any(lines) or any(totals) else ()
+    for pk, order_lines, order_totals in parts:
         for line in order_lines:  # as _build_lines, without a model instance
             line_rows.add(
                 pk,

@@ -37,12 +37,16 @@ COLUMNS = {
     "dates and datetimes": [date(2026, 5, 1), datetime(2026, 5, 1, tzinfo=UTC)],
     "moments and text": [date(2026, 5, 1), "2026-05-01", None],
     "lists": [[], ["a", "b\tc"], None],
+    "lists of strings that repeat": [["a", "b"], [], ["a", "b"], ["b", "a"], [], ["\\"]],
+    "equal lists that differ in JSON": [[1], [True], [1.0], ["1"], [[1]], [(1,)], {"a": 1}],
+    "ids and None": [3, None, 4],
 }
 CONVERTERS = [
     bulk_rows._texts_of_text,
     bulk_rows._texts_of_numbers,
     bulk_rows._texts_of_booleans,
     bulk_rows._texts_of_moments,
+    bulk_rows._texts_of_json,
     bulk_rows._texts_of_any,
 ]
 
