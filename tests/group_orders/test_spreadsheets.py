@@ -152,3 +152,86 @@ def test_the_streaming_reader_reads_our_own_reports(tmp_path):
     by_calamine, streamed = _both_readers(path)
     assert _trimmed(streamed) == _trimmed(by_calamine)
     assert streamed[1][1] == ["why", 3, '=HYPERLINK("x")', "", "extra"]
+
+
+REPORT_COLUMNS = {
+    "plain text": ["Ada", "Grace", "Ada"],
+    "text with blanks": ["", "x", ""],
+    "only blanks": ["", ""],
+    "text to make formula safe": ["plain", "=1+2", "-12.5", "@x"],
+    "text to escape for XML": ["a & b", "c < d", "e > f", "ok"],
+    "text with a literal escape": ["_x0041_", "ab_", "x0041_"],
+    "text with control characters": ["bell\x07", "line\nbreak", "tab\t"],
+    "a cell longer than Excel allows": ["x" * 40000, "short"],
+    "numbers": [1, 22, Decimal("3.50"), Decimal("-4"), -5],
+    "booleans": [True, False, True],
+    "booleans and blanks": [True, "", False],
+    "dates": [date(2026, 1, 2), date(2026, 1, 2), date(2027, 12, 31)],
+    "dates and blanks": [date(2026, 1, 2), ""],
+    "times and date-times": [time(9, 15), datetime(2026, 3, 1, 14, 30)],  # noqa: DTZ001
+    "floats": [1.25, float("nan"), 2.0],
+    "None": [None, None],
+    "mixed": [None, "x", 3, Decimal("1.5"), True, date(2026, 1, 2), ["a", "b"], 1.5],
+    "lists": [["retouch", "frame"], [], ["=x"]],
+}
+
+
+@pytest.mark.parametrize("values", REPORT_COLUMNS.values(), ids=list(REPORT_COLUMNS))
+def test_a_report_column_converted_at_once_is_each_cell_converted(values):
+    from group_orders.spreadsheets import XlsxStreamWriter as Writer
+    from group_orders.spreadsheets import _column_xml, _csv_cell, _csv_column, _xlsx_column
+
+    numbers = [str(n) for n in range(7, 7 + len(values))]
+    assert list(_csv_column(values)) == [_csv_cell(value) for value in values]
+    for style in ("", ' s="1"'):
+        cells = list(_xlsx_column(values))
+        assert _column_xml("C", numbers, cells, style) == [
+            Writer._cell(f"C{number}", cell, style)
+            for number, cell in zip(numbers, cells, strict=True)
+        ]
+
+
+def test_rows_of_any_lengths_are_written_as_given(tmp_path):
+    path = tmp_path / "rows.xlsx"
+    writer = XlsxStreamWriter(path)
+    writer.write_rows([["a", 1], [], ["b", None, "c & d"]])
+    writer.write_row(["last"])
+    writer.close()
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    body = sheet[sheet.index("<sheetData>") + len("<sheetData>") : sheet.index("</sheetData>")]
+    assert body == (
+        '<row r="1"><c r="A1" t="inlineStr"><is><t xml:space="preserve">a</t></is></c>'
+        '<c r="B1"><v>1</v></c></row>'
+        '<row r="2"></row>'
+        '<row r="3"><c r="A3" t="inlineStr"><is><t xml:space="preserve">b</t></is></c>'
+        '<c r="C3" t="inlineStr"><is><t xml:space="preserve">c &amp; d</t></is></c></row>'
+        '<row r="4"><c r="A4" t="inlineStr"><is><t xml:space="preserve">last</t></is></c></row>'
+    )
+
+
+def test_the_report_files_show_each_accepted_row_cell_by_cell(tmp_path):
+    import csv
+
+    from group_orders.spreadsheets import ReportFileWriter, _csv_cell
+
+    accepted = [
+        ["1001", 2, "Ada", "=cmd", date(2026, 1, 2), True, Decimal("-1.50"), ["a", "b"], ""],
+        ["1002", 3, "Grace", "plain", date(2026, 1, 2), False, Decimal("2"), [], "x"],
+    ]
+    columns = ["first_name", "notes", "due_date", "delivery_rush", "order_total", "addons", "n"]
+    writer = ReportFileWriter(tmp_path, columns=columns, rejected_header=["a"])
+    writer.write(accepted, [["why", 4, "cell"]])
+    writer.close()
+
+    with open(tmp_path / ReportFileWriter.NORMALIZED, encoding="utf-8", newline="") as handle:
+        written = list(csv.reader(handle))
+    assert written == [
+        [*columns, "source_row"],
+        *([*map(_csv_cell, row[2:]), str(row[1])] for row in accepted),
+    ]
+    assert written[1][1] == "'=cmd"
+    sheet = CalamineWorkbook.from_path(str(tmp_path / ReportFileWriter.ACCEPTED))
+    rows = sheet.get_sheet_by_index(0).to_python()
+    assert rows[1][:4] == ["1001", 2, "Ada", "=cmd"]
+    assert rows[1][7] == "a|b"
