@@ -13,13 +13,24 @@ writes the SQL of a model once per database and from then on only prepares the v
 It is `save()` without the parts a hot path does not use, and it steps aside (calls `save()`)
 whenever one of them could matter: a model with receivers of `pre_save` or `post_save` (a
 history, an audit), a field that needs its own SQL placeholder, a database default or a
-generated column. Every field is written (no `update_fields`); an UPDATE that finds no row
-inserts it, as `save()` does.
+generated column. Every field is written, unless the caller took a `snapshot` of the row it
+read: then the UPDATE writes the fields whose value differs from it, and the auto_now ones
+(`save(update_fields=...)` with the changed fields). An UPDATE that finds no row inserts it
+whole, as `save()` does.
+
+    before = _WRITER.snapshot(status)      # as read, under the row's lock
+    status.stage, status.stage_at = stage, now
+    _WRITER.save(status, since=before)     # UPDATE ... SET stage_id, stage_at, updated_at
 """
+
+import copy
+from typing import Any
 
 from django.db import connections, router
 from django.db.models import Model, signals
 from django.db.models.fields import NOT_PROVIDED
+
+_IMMUTABLE = (str, int, float, bool, type(None))
 
 
 class RowWriter:
@@ -35,7 +46,9 @@ class RowWriter:
             or (f.db_returning and f is not self.pk)
             for f in meta.local_concrete_fields
         )
+        self.touched = {f.attname for f in self.fields if getattr(f, "auto_now", False)}
         self._sql: dict[str, tuple[str, str]] = {}
+        self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def _statements(self, connection) -> tuple[str, str]:
         sql = self._sql.get(connection.alias)
@@ -53,6 +66,26 @@ class RowWriter:
             sql = self._sql[connection.alias] = (insert, update)
         return sql
 
+    def _update_of(self, connection, fields: list) -> str:
+        key = (connection.alias, tuple(f.attname for f in fields))
+        sql = self._updates.get(key)
+        if sql is None:
+            quote = connection.ops.quote_name
+            table, pk = quote(self.model._meta.db_table), quote(self.pk.column)
+            assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+            sql = self._updates[key] = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"
+        return sql
+
+    def snapshot(self, instance: Model) -> dict[str, Any]:
+        """The field values of a row as read, for `save(..., since=)`: mutable ones (a JSON
+        list or object) copied, so that a change made in place shows."""
+        values = instance.__dict__
+        return {
+            f.attname: value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
+            for f in self.fields
+            for value in (values.get(f.attname, _MISSING),)
+        }
+
     def _falls_back(self, instance: Model) -> bool:
         return (
             not self.plain
@@ -61,17 +94,32 @@ class RowWriter:
             or signals.post_save.has_listeners(self.model)
         )
 
-    def save(self, instance: Model) -> None:
+    def save(self, instance: Model, *, since: dict[str, Any] | None = None) -> None:
         """Insert a new instance (its auto primary key set from the database) or update a
-        saved one, every field; `instance.save()` where the compiled path does not apply."""
+        saved one: every field, or (`since`, a `snapshot` of it as read) the fields changed
+        since and the auto_now ones; `instance.save()` where the compiled path does not
+        apply."""
+        adding = instance._state.adding or instance.pk is None
+        fields = self.fields
+        if since is not None and not adding:
+            values = instance.__dict__
+            fields = [
+                f
+                for f in self.fields
+                if f.attname in self.touched or values.get(f.attname, _MISSING) != since[f.attname]
+            ]
         if self._falls_back(instance):
-            instance.save()
+            if fields is self.fields:
+                instance.save()
+            else:
+                instance.save(update_fields=[f.name for f in fields])
             return
         instance._prepare_related_fields_for_save(operation_name="save")
         connection = connections[router.db_for_write(self.model, instance=instance)]
         insert_sql, update_sql = self._statements(connection)
-        adding = instance._state.adding or instance.pk is None
-        values = [f.get_db_prep_save(f.pre_save(instance, adding), connection) for f in self.fields]
+        if fields is not self.fields:
+            update_sql = self._update_of(connection, fields)
+        values = [f.get_db_prep_save(f.pre_save(instance, adding), connection) for f in fields]
         with connection.cursor() as cursor:
             if not adding:
                 cursor.execute(
@@ -80,7 +128,7 @@ class RowWriter:
                 if cursor.rowcount:
                     instance._state.db = connection.alias
                     return
-                instance.save(force_insert=True)  # gone meanwhile: save() inserts it
+                instance.save(force_insert=True)  # gone meanwhile: save() inserts it whole
                 return
             cursor.execute(insert_sql, values)
             if connection.features.can_return_columns_from_insert:
@@ -94,3 +142,13 @@ class RowWriter:
         setattr(instance, self.pk.attname, pk)
         instance._state.adding = False
         instance._state.db = connection.alias
+
+
+class _Missing:
+    """A field the instance does not hold (deferred): never equal to a value."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()

@@ -373,6 +373,8 @@ def stage_record(
     if not moves:
         return StageRecorded(history=history, status=status, moved=False)
 
+    # as read: the UPDATE writes what this call changes (the row is locked with the order)
+    before = _STATUS_WRITER.snapshot(status) if status is not None else None
     if status is None:
         status = OrderStatus(**subject, created_by=author)
     status.stage = stage
@@ -390,7 +392,7 @@ def stage_record(
         for key, value in order_details.items():
             setattr(status, key, _status_value(key, value))
     _apply_details(status, locked, order_request, status_details or {})
-    _STATUS_WRITER.save(status)
+    _STATUS_WRITER.save(status, since=before)
     if order is not None:
         # however an order reaches `complete` (completion job, stage post, admin), it is
         # completed from then on: the customer API and code 04 read completed_at

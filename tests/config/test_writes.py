@@ -106,6 +106,62 @@ def test_a_model_with_save_receivers_is_saved_by_save():
     assert RowWriter(Order)._falls_back(order)
 
 
+def test_an_update_since_a_snapshot_writes_the_changed_fields_and_auto_now():
+    order = OrderFactory(stage="received")
+    status = OrderStatus.objects.get(order=order)
+    before, writer = status.updated_at, RowWriter(OrderStatus)
+    snapshot = writer.snapshot(status)
+    status.notes = "Rush"
+    status.services_addon_array.append("gloss")  # changed in place: the snapshot kept a copy
+    status.stage = Stage.objects.get(slug="in-production")
+    status.event_slug = status.event_slug  # the same value: not written
+
+    with CaptureQueriesContext(connection) as queries:
+        writer.save(status, since=snapshot)
+
+    (query,) = queries
+    assigned = query["sql"].split(" SET ")[1].split(" WHERE ")[0]
+    columns = sorted(part.split(" = ")[0].strip('"') for part in assigned.split(", "))
+    assert columns == ["notes", "services_addon_array", "stage_id", "updated_at"]
+    saved = OrderStatus.objects.get(pk=status.pk)
+    assert (saved.notes, saved.services_addon_array) == ("Rush", ["gloss"])
+    assert saved.stage.slug == "in-production" and saved.updated_at > before
+    assert _columns(saved) == _columns(status)
+
+
+def test_an_update_since_a_snapshot_with_save_receivers_saves_those_fields():
+    order = OrderFactory(stage="received")
+    status = OrderStatus.objects.get(order=order)
+    writer, heard = RowWriter(OrderStatus), []
+
+    def receiver(sender, instance, update_fields, **kwargs):
+        heard.append(sorted(update_fields))
+
+    snapshot = writer.snapshot(status)
+    status.notes = "Rush"
+    post_save.connect(receiver, sender=OrderStatus)
+    try:
+        writer.save(status, since=snapshot)
+    finally:
+        post_save.disconnect(receiver, sender=OrderStatus)
+    assert heard == [["notes", "updated_at"]]
+    assert OrderStatus.objects.get(pk=status.pk).notes == "Rush"
+
+
+def test_an_update_since_a_snapshot_of_a_row_gone_meanwhile_inserts_it_whole():
+    order = OrderFactory(stage="received")
+    status = OrderStatus.objects.get(order=order)
+    writer = RowWriter(OrderStatus)
+    snapshot = writer.snapshot(status)
+    expected = _columns(status)
+    OrderStatus.objects.filter(pk=status.pk).delete()
+    status.notes = "back"
+    writer.save(status, since=snapshot)
+    assert _columns(OrderStatus.objects.get(pk=status.pk), "notes", "updated_at") == {
+        k: v for k, v in expected.items() if k not in ("notes", "updated_at")
+    }
+
+
 def _order_moved(p, complete):
     changes = {"version": F("version") + 1}
     if complete:
