@@ -657,13 +657,14 @@ class ReportFileWriter:
         self.rejected = 0
 
     def write(self, accepted: list[list[Any]], rejected: list[list[Any]]) -> None:
-        """accepted: [order_number, source_row, *values]; rejected: [reason, row, *cells]."""
-        if accepted:
-            columns = list(zip(*accepted, strict=True))
-            self._csv.writerows(zip(*map(_csv_column, columns[2:]), columns[1], strict=True))
-            self._accepted.write_columns(list(map(_xlsx_column, columns)))
+        """accepted: columns (order numbers, source rows, *value columns); rejected: rows
+        ([reason, source row, *cells])."""
+        count = len(accepted[0]) if accepted else 0
+        if count:
+            self._csv.writerows(zip(*map(_csv_column, accepted[2:]), accepted[1], strict=True))
+            self._accepted.write_columns(list(map(_xlsx_column, accepted)))
         self._rejected.write_rows(rejected)
-        self.accepted += len(accepted)
+        self.accepted += count
         self.rejected += len(rejected)
 
     def close(self) -> None:

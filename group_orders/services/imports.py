@@ -43,7 +43,7 @@ from group_orders.services.columns import COLUMN_NAMES
 from group_orders.services.jobs import JobContext, LeaseLost, PermanentJobError
 from group_orders.services.notifications import group_order_completed_notify
 from group_orders.services.reports import ReportWriterProcess
-from group_orders.services.rows import Catalogue, RowNormaliser, values_for_report
+from group_orders.services.rows import Catalogue, RowNormaliser, report_columns
 from group_orders.services.uploads import max_upload_bytes, setting, xlsx_stream_above
 from group_orders.spreadsheets import csv_rows, is_blank, xlsx_rows
 from orders.models import Order
@@ -154,7 +154,7 @@ class _Rejected:
 
 @dataclass
 class BatchOutcome:
-    accepted: list[list[Any]]  # report rows: [order number, source row, *values]
+    accepted: list[list[Any]]  # report columns: order numbers, source rows, *value columns
     rejected: list[list[Any]]  # report rows: [reason, source row, *original cells]
     rows: int
 
@@ -464,12 +464,15 @@ def _rejected_report_row(item: _Rejected) -> list[Any]:
 def batch_outcome(
     numbers: list[str], accepted: list[_Accepted], rejected: list[_Rejected], *, rows: int
 ) -> BatchOutcome:
-    """The report rows of a committed batch: its orders' numbers with their rows' values,
-    and its rejected rows with their reasons."""
+    """What the report files show of a committed batch: its orders' numbers with their
+    rows' values (column by column), and its rejected rows with their reasons."""
+    if len(numbers) != len(accepted):
+        raise ValueError(f"{len(numbers)} order numbers for {len(accepted)} rows")
     return BatchOutcome(
         accepted=[
-            [number, item.row.number, *values_for_report(item.values)]
-            for number, item in zip(numbers, accepted, strict=True)
+            list(numbers),
+            [item.row.number for item in accepted],
+            *report_columns([item.values for item in accepted]),
         ],
         rejected=[_rejected_report_row(item) for item in rejected],
         rows=rows,
@@ -499,13 +502,15 @@ def _replay(
     numbers = iter(
         ImportBatch.objects.filter(pk=checkpoint.pk).values_list("order_numbers", flat=True).get()
     )
-    accepted, rejected = [], []
+    accepted: list[_Accepted] = []
+    rejected: list[_Rejected] = []
     for row, values, _ in batch.checked:
         if row.number in reasons:
-            rejected.append(["; ".join(reasons[row.number]), row.number, *row.cells])
-            continue
-        accepted.append([next(numbers, ""), row.number, *values_for_report(values)])
-    return BatchOutcome(accepted=accepted, rejected=rejected, rows=len(rows))
+            rejected.append(_Rejected(row, reasons[row.number]))
+        else:
+            accepted.append(_Accepted(row, values))
+    numbers_of_accepted = [next(numbers, "") for _ in accepted]
+    return batch_outcome(numbers_of_accepted, accepted, rejected, rows=len(rows))
 
 
 class BatchPipeline:

@@ -64,7 +64,8 @@ class ReportWriterProcess:
         return self._stderr.read()[-2000:].decode(errors="replace").strip()
 
     def write(self, accepted: list[list[Any]], rejected: list[list[Any]]) -> None:
-        if accepted or rejected:
+        """accepted: columns (order numbers, source rows, *value columns); rejected: rows."""
+        if (accepted and accepted[0]) or rejected:
             self._send(("rows", accepted, rejected))
 
     def finish(self) -> dict[str, Any]:

@@ -512,10 +512,14 @@ def _report_value(value: Any) -> Any:
 _PLAIN = frozenset({str, bool, int, Decimal, date, list})
 
 
-def values_for_report(values: dict[str, Any]) -> list[Any]:
-    """The canonical values in column order, as the report files show them (plain types
-    only: they are pickled to the report writer process)."""
-    return [
-        value if type(value) in _PLAIN else _report_value(value)
-        for value in map(values.get, COLUMN_NAMES)
-    ]
+def report_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """The canonical values of `rows`, column by column in column order, as the report
+    files show them (plain types only: they are pickled to the report writer process)."""
+    columns = []
+    for name in COLUMN_NAMES:
+        values = [row.get(name) for row in rows]
+        kinds = set(map(type, values))
+        if not kinds <= _PLAIN:
+            values = [value if type(value) in _PLAIN else _report_value(value) for value in values]
+        columns.append(values)
+    return columns

@@ -297,3 +297,23 @@ def test_many_rows_at_once_are_normalised_as_each_row_alone(normaliser):
     assert together[11][0]["services_addons"] == ["frame", "gift"]
     assert together[11][0]["services_addons"] is not together[12][0]["services_addons"]
     assert normaliser.normalise_many([]) == []
+
+
+def test_report_columns_hold_plain_values_in_column_order(normaliser):
+    from group_orders.services.rows import report_columns
+
+    rows = [
+        normalise(normaliser, location="downtown", order_type="ship", due_date="2026-03-02")[0],
+        normalise(normaliser, order_total="12.5", services_addons="a|b")[0],
+    ]
+    columns = report_columns(rows)
+    assert len(columns) == len(COLUMN_NAMES)
+    by_name = dict(zip(COLUMN_NAMES, columns, strict=True))
+    assert by_name["service_type"] == ["portrait", "portrait"]  # the slug
+    assert by_name["location"] == ["downtown", ""]  # the code; none: empty
+    assert by_name["order_type"] == ["delivery", "collection"]
+    assert by_name["due_date"] == [date(2026, 3, 2), ""]
+    assert by_name["order_total"] == ["", Decimal("12.5")]
+    assert by_name["services_addons"] == [[], ["a", "b"]]
+    plain = {str, bool, int, Decimal, date, list}
+    assert {type(value) for column in columns for value in column} <= plain

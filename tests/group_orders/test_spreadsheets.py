@@ -221,7 +221,7 @@ def test_the_report_files_show_each_accepted_row_cell_by_cell(tmp_path):
     ]
     columns = ["first_name", "notes", "due_date", "delivery_rush", "order_total", "addons", "n"]
     writer = ReportFileWriter(tmp_path, columns=columns, rejected_header=["a"])
-    writer.write(accepted, [["why", 4, "cell"]])
+    writer.write([list(column) for column in zip(*accepted, strict=True)], [["why", 4, "cell"]])
     writer.close()
 
     with open(tmp_path / ReportFileWriter.NORMALIZED, encoding="utf-8", newline="") as handle:
