@@ -517,9 +517,14 @@ def report_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
     files show them (plain types only: they are pickled to the report writer process)."""
     columns = []
     for name in COLUMN_NAMES:
-        values = [row.get(name) for row in rows]
-        kinds = set(map(type, values))
-        if not kinds <= _PLAIN:
-            values = [value if type(value) in _PLAIN else _report_value(value) for value in values]
+        values = list(map(dict.get, rows, repeat(name)))
+        if not set(map(type, values)) <= _PLAIN:
+            # catalogue entries and None: few distinct objects, each converted once
+            objects = dict(zip(map(id, values), values, strict=True))
+            shown = {
+                key: value if type(value) in _PLAIN else _report_value(value)
+                for key, value in objects.items()
+            }
+            values = list(map(shown.__getitem__, map(id, values)))
         columns.append(values)
     return columns

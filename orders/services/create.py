@@ -391,7 +391,11 @@ def _orders_copy_rows(
     # by identity, in C: the common constants (None, False, "", one catalogue instance, one
     # enum member, a repeated default) are single objects; equal values held in distinct
     # objects are converted row by row, which is as correct and only slower
-    varying = [name for name, values in fields.items() if len(set(map(id, values))) > 1]
+    varying = [
+        name
+        for name, values in fields.items()
+        if name in orders.columns and len(set(map(id, values))) > 1
+    ]
     varying_computed = [name for name, values in computed.items() if len(set(map(id, values))) > 1]
     constants = {
         "group_order_id": _pk_or_none(group_order),
