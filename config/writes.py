@@ -24,13 +24,29 @@ whole, as `save()` does.
 """
 
 import copy
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db import connections, router
 from django.db.models import Model, signals
 from django.db.models.fields import NOT_PROVIDED
 
-_IMMUTABLE = (str, int, float, bool, type(None))
+
+class _Missing:
+    """A field the instance does not hold (deferred): equal to nothing but itself."""
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+# values a snapshot keeps as they are (a JSON list or object is copied)
+_IMMUTABLE = frozenset(
+    {str, int, float, bool, type(None), datetime, date, time, timedelta, Decimal, UUID}
+)
 
 
 class RowWriter:
@@ -81,7 +97,9 @@ class RowWriter:
         list or object) copied, so that a change made in place shows."""
         values = instance.__dict__
         return {
-            f.attname: value if isinstance(value, _IMMUTABLE) else copy.deepcopy(value)
+            f.attname: value
+            if value is _MISSING or type(value) in _IMMUTABLE
+            else copy.deepcopy(value)
             for f in self.fields
             for value in (values.get(f.attname, _MISSING),)
         }
@@ -142,13 +160,3 @@ class RowWriter:
         setattr(instance, self.pk.attname, pk)
         instance._state.adding = False
         instance._state.db = connection.alias
-
-
-class _Missing:
-    """A field the instance does not hold (deferred): never equal to a value."""
-
-    def __repr__(self) -> str:
-        return "<missing>"
-
-
-_MISSING = _Missing()

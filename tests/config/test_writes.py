@@ -129,6 +129,19 @@ def test_an_update_since_a_snapshot_writes_the_changed_fields_and_auto_now():
     assert _columns(saved) == _columns(status)
 
 
+def test_an_update_since_a_snapshot_leaves_deferred_fields_alone():
+    order = OrderFactory(stage="received")
+    status = OrderStatus.objects.only("id", "notes", "updated_at").get(order=order)
+    writer = RowWriter(OrderStatus)
+    snapshot = writer.snapshot(status)
+    status.notes = "Rush"
+    with CaptureQueriesContext(connection) as queries:
+        writer.save(status, since=snapshot)
+    (query,) = queries  # no deferred field loaded, none written
+    assert '"notes" = ' in query["sql"] and '"stage_id"' not in query["sql"]
+    assert OrderStatus.objects.get(pk=status.pk).notes == "Rush"
+
+
 def test_an_update_since_a_snapshot_with_save_receivers_saves_those_fields():
     order = OrderFactory(stage="received")
     status = OrderStatus.objects.get(order=order)
