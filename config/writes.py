@@ -63,26 +63,26 @@ class RowWriter:
             for f in meta.local_concrete_fields
         )
         self.touched = {f.attname for f in self.fields if getattr(f, "auto_now", False)}
-        self._sql: dict[str, tuple[str, str]] = {}
+        self._inserts: dict[str, str] = {}
         self._updates: dict[tuple[str, tuple[str, ...]], str] = {}
 
-    def _statements(self, connection) -> tuple[str, str]:
-        sql = self._sql.get(connection.alias)
+    def _insert_of(self, connection) -> str:
+        sql = self._inserts.get(connection.alias)
         if sql is None:
             quote = connection.ops.quote_name
             table, pk = quote(self.model._meta.db_table), quote(self.pk.column)
             columns = [quote(f.column) for f in self.fields]
-            insert = (
+            sql = (
                 f"INSERT INTO {table} ({', '.join(columns)}) "
                 f"VALUES ({', '.join(['%s'] * len(columns))})"
             )
             if connection.features.can_return_columns_from_insert:
-                insert += f" RETURNING {table}.{pk}"
-            update = f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in columns)} WHERE {pk} = %s"
-            sql = self._sql[connection.alias] = (insert, update)
+                sql += f" RETURNING {table}.{pk}"
+            self._inserts[connection.alias] = sql
         return sql
 
     def _update_of(self, connection, fields: list) -> str:
+        """The UPDATE of these fields (every field, or a snapshot's changed ones)."""
         key = (connection.alias, tuple(f.attname for f in fields))
         sql = self._updates.get(key)
         if sql is None:
@@ -134,21 +134,17 @@ class RowWriter:
             return
         instance._prepare_related_fields_for_save(operation_name="save")
         connection = connections[router.db_for_write(self.model, instance=instance)]
-        insert_sql, update_sql = self._statements(connection)
-        if fields is not self.fields:
-            update_sql = self._update_of(connection, fields)
         values = [f.get_db_prep_save(f.pre_save(instance, adding), connection) for f in fields]
         with connection.cursor() as cursor:
             if not adding:
-                cursor.execute(
-                    update_sql, [*values, self.pk.get_db_prep_value(instance.pk, connection)]
-                )
+                key = self.pk.get_db_prep_value(instance.pk, connection)
+                cursor.execute(self._update_of(connection, fields), [*values, key])
                 if cursor.rowcount:
                     instance._state.db = connection.alias
                     return
                 instance.save(force_insert=True)  # gone meanwhile: save() inserts it whole
                 return
-            cursor.execute(insert_sql, values)
+            cursor.execute(self._insert_of(connection), values)
             if connection.features.can_return_columns_from_insert:
                 pk = cursor.fetchone()[0]
             else:

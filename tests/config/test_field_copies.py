@@ -28,6 +28,13 @@ class DrfWay:
     _writable_fields = serializers.Serializer._writable_fields
 
 
+def assert_validates_alike(ours: serializers.Serializer, drfs: serializers.Serializer) -> None:
+    assert ours.is_valid() == drfs.is_valid()
+    assert ours.errors == drfs.errors
+    if drfs.is_valid():
+        assert ours.validated_data == drfs.validated_data
+
+
 class DeepTags(DrfWay, Tags):
     pass
 
@@ -71,11 +78,7 @@ class DrfSparse(DrfWay, Sparse):
     ],
 )
 def test_absent_fields_validate_as_in_drf(data):
-    sparse, drf = Sparse(data=data), DrfSparse(data=data)
-    assert sparse.is_valid() == drf.is_valid()
-    assert sparse.errors == drf.errors
-    if drf.is_valid():
-        assert sparse.validated_data == drf.validated_data
+    assert_validates_alike(Sparse(data=data), DrfSparse(data=data))
 
 
 def test_only_given_or_needed_fields_are_run():
@@ -103,11 +106,7 @@ def test_only_given_or_needed_fields_are_run():
     ],
 )
 def test_validation_is_drfs(data):
-    shallow, deep = Tags(data=data), DeepTags(data=data)
-    assert shallow.is_valid() == deep.is_valid()
-    assert shallow.errors == deep.errors
-    if deep.is_valid():
-        assert shallow.validated_data == deep.validated_data
+    assert_validates_alike(Tags(data=data), DeepTags(data=data))
 
 
 def test_each_instance_has_its_own_bound_fields():
@@ -136,6 +135,4 @@ def test_the_stage_post_validates_as_with_deep_copies(data):
     class Deep(DrfWay, StageRecordInputSerializer):
         pass
 
-    shallow, deep = StageRecordInputSerializer(data=data), Deep(data=data)
-    assert shallow.is_valid() == deep.is_valid()
-    assert shallow.errors == deep.errors
+    assert_validates_alike(StageRecordInputSerializer(data=data), Deep(data=data))
