@@ -18,7 +18,6 @@ Usage: python bench/api_cpu.py [--requests N] [--only list,detail,customer,stage
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from api_bench import (  # noqa: E402
     make_fixtures,
     write_report,
 )
+from callgrind import instructions_per_unit  # noqa: E402
 
 WARMUP = 30
 SIDES = ("django", "floor")
@@ -55,25 +55,16 @@ def _env(url: str, fixtures_path: Path) -> dict:
 
 def instructions(valgrind: str, env: dict, fixtures_path: Path, endpoint: str, side: str, n: int):
     """Instructions per request: callgrind totals of WARMUP and WARMUP + n requests."""
-    totals = []
-    for count in (WARMUP, WARMUP + n):
-        command = [
-            valgrind,
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            PY,
-            str(ROOT / "bench" / "api_inprocess.py"),
-            str(fixtures_path),
-            endpoint,
-            side,
-            str(count),
-        ]
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
-        match = re.search(r"Collected : (\d+)", result.stderr)
-        if result.returncode != 0 or not match:
-            raise SystemExit(f"callgrind failed for {side} {endpoint}:\n{result.stderr[-3000:]}")
-        totals.append(int(match.group(1)))
-    return (totals[1] - totals[0]) / n
+    script = str(ROOT / "bench" / "api_inprocess.py")
+    return instructions_per_unit(
+        valgrind,
+        lambda count: [PY, script, str(fixtures_path), endpoint, side, str(count)],
+        low=WARMUP,
+        high=WARMUP + n,
+        env=env,
+        label=f"{side} {endpoint}",
+        timeout=3600,
+    )
 
 
 def timing(env: dict, fixtures_path: Path, endpoint: str, side: str, n: int) -> dict:

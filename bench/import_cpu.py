@@ -26,15 +26,15 @@ Usage: python bench/import_cpu.py [--rows N] [--stages read,check,...] [--databa
 import argparse
 import io
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from api_bench import ensure_tool  # noqa: E402
+from callgrind import instructions_per_unit  # noqa: E402
 from import_bench import OUT, catalogue, fresh_database, generate, setup_django  # noqa: E402
 
 STAGES = ("read", "check", "prepare", "report", "writer")
@@ -119,25 +119,14 @@ def run_stage(path: Path, stage: str, rows: int) -> None:
 
 
 def instructions(valgrind: str, stage: str, rows: int, env: dict) -> float:
-    totals = []
-    for count in (0, rows):
-        command = [
-            valgrind,
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            __file__,
-            "--inner",
-            stage,
-            "--rows",
-            str(count),
-        ]
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=7200)
-        match = re.search(r"Collected : (\d+)", result.stderr)
-        if result.returncode != 0 or not match:
-            raise SystemExit(f"callgrind failed for {stage}:\n{result.stderr[-3000:]}")
-        totals.append(int(match.group(1)))
-    return (totals[1] - totals[0]) / rows
+    return instructions_per_unit(
+        valgrind,
+        lambda count: [sys.executable, __file__, "--inner", stage, "--rows", str(count)],
+        low=0,
+        high=rows,
+        env=env,
+        label=stage,
+    )
 
 
 def main() -> None:
@@ -157,9 +146,7 @@ def main() -> None:
         setup_django(args.database_url)
         run_stage(path, args.inner, args.rows)
         return
-    valgrind = shutil.which("valgrind")
-    if valgrind is None:
-        raise SystemExit("valgrind is needed (apt-get install valgrind)")
+    valgrind = ensure_tool("valgrind")
     OUT.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         generate(path, FILE_ROWS)
