@@ -442,29 +442,32 @@ def _xml_texts(values: Sequence[str]) -> Sequence[str]:
     return values
 
 
+def _inline_string(style: str) -> tuple[str, str]:
+    """The markup of an inline-string cell between its reference and its text, and after."""
+    return f'" t="inlineStr"{style}><is><t xml:space="preserve">', "</t></is></c>"
+
+
+def _number(style: str) -> tuple[str, str]:
+    """The markup of a number cell between its reference and its value, and after."""
+    return f'"{style}><v>', "</v></c>"
+
+
 def _column_xml(letter: str, numbers: list[str], values: Sequence[Any], style: str) -> list[str]:
     """The XML of one column's cells (rows `numbers`): what `XlsxStreamWriter._cell` makes
     of each, the common columns (one type) without a call per cell."""
     kinds = set(map(type, values))
+    start = f'<c r="{letter}'
     if kinds == {str}:
-        start, middle = f'<c r="{letter}', f'" t="inlineStr"{style}><is><t xml:space="preserve">'
+        middle, end = _inline_string(style)
         texts = _xml_texts(values)
-        cells = list(
-            map(
-                "".join, zip(repeat(start), numbers, repeat(middle), texts, repeat("</t></is></c>"))
-            )
-        )
+        cells = list(map("".join, zip(repeat(start), numbers, repeat(middle), texts, repeat(end))))
         if "" in values:
             return [cell if value else "" for cell, value in zip(cells, values, strict=True)]
         return cells
     if kinds <= _NUMBER_TYPES:
-        start, middle = f'<c r="{letter}', f'"{style}><v>'
-        return list(
-            map(
-                "".join,
-                zip(repeat(start), numbers, repeat(middle), map(str, values), repeat("</v></c>")),
-            )
-        )
+        middle, end = _number(style)
+        texts = map(str, values)
+        return list(map("".join, zip(repeat(start), numbers, repeat(middle), texts, repeat(end))))
     if kinds == {_NoneType}:
         return [""] * len(values)
     cell = XlsxStreamWriter._cell
@@ -536,14 +539,13 @@ class XlsxStreamWriter:
         if kind is str:
             if not value:
                 return ""
-            return (
-                f'<c r="{ref}" t="inlineStr"{style}>'
-                f'<is><t xml:space="preserve">{_xml_text(value)}</t></is></c>'
-            )
+            middle, end = _inline_string(style)
+            return f'<c r="{ref}{middle}{_xml_text(value)}{end}'
         if value is None:
             return ""
         if kind is int or kind is Decimal:  # numbers: the common typed cell
-            return f'<c r="{ref}"{style}><v>{value}</v></c>'
+            middle, end = _number(style)
+            return f'<c r="{ref}{middle}{value}{end}'
         return XlsxStreamWriter._typed_cell(ref, value, style)
 
     @staticmethod
@@ -551,7 +553,8 @@ class XlsxStreamWriter:
         if isinstance(value, bool):
             return f'<c r="{ref}" t="b"{style}><v>{int(value)}</v></c>'
         if isinstance(value, (int, Decimal)) or (isinstance(value, float) and math.isfinite(value)):
-            return f'<c r="{ref}"{style}><v>{value}</v></c>'
+            middle, end = _number(style)
+            return f'<c r="{ref}{middle}{value}{end}'
         if isinstance(value, datetime):
             seconds = value.hour * 3600 + value.minute * 60 + value.second
             serial = (value.date() - _EXCEL_EPOCH).days + seconds / 86400
@@ -561,8 +564,8 @@ class XlsxStreamWriter:
         if isinstance(value, dtime):
             seconds = value.hour * 3600 + value.minute * 60 + value.second
             return f'<c r="{ref}" s="4"><v>{(seconds + value.microsecond / 1e6) / 86400!r}</v></c>'
-        text = _xml_text(str(value))
-        return f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
+        middle, end = _inline_string(style)
+        return f'<c r="{ref}{middle}{_xml_text(str(value))}{end}'
 
     def _flush(self) -> None:
         if self._buffer:

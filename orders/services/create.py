@@ -4,7 +4,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from operator import attrgetter
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -347,7 +346,6 @@ def _same(value):
 
 
 _DRAFT_COLUMNS = {name: _draft_column(name) for name in _DRAFT_ORDER_FIELDS}
-_DRAFT_VALUES = attrgetter(*_DRAFT_ORDER_FIELDS)
 _DRAFT_FOREIGN_KEYS = [
     name for name in _DRAFT_ORDER_FIELDS if Order._meta.get_field(name).is_relation
 ]
