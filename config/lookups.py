@@ -1,9 +1,16 @@
-"""`field__any_of=[...]`: `IN (...)` on every database, `= ANY(%s)` on PostgreSQL.
+"""`field__any_of=[...]`: `IN (...)` on every database, `IN (SELECT unnest(%s))` on PostgreSQL.
 
 For the thousands of keys a bulk import checks per batch: PostgreSQL gets the list as one
 array parameter instead of a placeholder per value (Django builds and psycopg parses an SQL
 text with 2,000 placeholders in ~14 ms; the array takes ~6 ms, most of it the index lookups).
 Registered on CharField by `orders.apps.OrdersConfig.ready`.
+
+A semi-join with the array's elements, not `= ANY(array)`: where no index leads with the
+field, `= ANY` is a filter that compares each row with the array's elements one by one once
+the statement is prepared (its generic plan cannot hash a parameter): an import's lookup of
+2,000 external ids among the 2,000 rejected rows of its group order took 32 ms instead of
+2 ms, and over an import that grows with the square of the rows (1.1 s of 100,000).
+The semi-join hashes the elements, or probes an index once per element, in either plan.
 """
 
 from django.db.models import lookups
@@ -22,4 +29,4 @@ class AnyOf(lookups.In):
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = [value for value in self.rhs if value is not None]
-        return f"{lhs} = ANY(%s::text[])", (*lhs_params, values)
+        return f"{lhs} IN (SELECT unnest(%s::text[]))", (*lhs_params, values)

@@ -159,6 +159,21 @@ class BatchOutcome:
     rows: int
 
 
+@dataclass
+class CommittedBatch:
+    """A batch as the database holds it: its accepted rows with their orders' numbers, and
+    its rejected rows. The writer thread returns it; the reading thread turns it into report
+    rows (`outcome`), so that the writer goes on to the next batch at once."""
+
+    numbers: list[str]
+    accepted: list["_Accepted"]
+    rejected: list["_Rejected"]
+    rows: int
+
+    def outcome(self) -> BatchOutcome:
+        return batch_outcome(self.numbers, self.accepted, self.rejected, rows=self.rows)
+
+
 def _json_cell(cell: Any) -> Any:
     if cell is None or isinstance(cell, (str, int, float, bool)):
         if isinstance(cell, str) and len(cell) > 32767:
@@ -340,7 +355,7 @@ class BatchImporter:
                 )
         return clashes
 
-    def run(self, batch: CheckedBatch) -> BatchOutcome | None:
+    def run(self, batch: CheckedBatch) -> CommittedBatch | None:
         """Commit one checked batch; None when another runner committed it already.
 
         The external ids are checked against the database inside the batch's transaction.
@@ -380,7 +395,7 @@ class BatchImporter:
                 continue
             finally:
                 self.insert_seconds += time.perf_counter() - started
-            return batch_outcome(numbers, accepted, rejected, rows=len(batch.rows))
+            return CommittedBatch(numbers, accepted, rejected, rows=len(batch.rows))
         raise RuntimeError(
             f"Batch {batch.index} could not be committed after {MAX_BATCH_RETRIES} tries."
         )
@@ -481,7 +496,7 @@ def batch_outcome(
 
 def _replay(
     *, group_order: GroupOrder, checkpoint: ImportBatch, batch: CheckedBatch
-) -> BatchOutcome:
+) -> CommittedBatch:
     """The report rows of a batch committed by an earlier run, from the file and the
     checkpoint (which rows were rejected and why, which order numbers the others got)."""
     rows = batch.rows
@@ -510,49 +525,61 @@ def _replay(
         else:
             accepted.append(_Accepted(row, values))
     numbers_of_accepted = [next(numbers, "") for _ in accepted]
-    return batch_outcome(numbers_of_accepted, accepted, rejected, rows=len(rows))
+    return CommittedBatch(numbers_of_accepted, accepted, rejected, rows=len(rows))
 
 
 class BatchPipeline:
     """Hands checked batches, in order, to `commit`: on PostgreSQL outside a transaction in
     one writer thread with its own connection (the database inserts batch N while this
     thread reads and checks batch N+1), at most `depth` batches ahead; elsewhere inline.
+    What `commit` returns goes to `committed`, in file order, in the thread that submits:
+    the writer thread does nothing but write.
 
     One writer keeps the batches committing in file order, which the duplicate checks
     against earlier batches and the report files rely on; after a batch fails, the batches
     queued behind it are not written (a later run resumes at the failed one).
     """
 
-    def __init__(self, commit: Callable[[CheckedBatch], None], *, depth: int = 2) -> None:
+    def __init__(
+        self,
+        commit: Callable[[CheckedBatch], CommittedBatch],
+        committed: Callable[[CommittedBatch], None],
+        *,
+        depth: int = 2,
+    ) -> None:
         self.commit = commit
+        self.committed = committed
         self.depth = depth
         threaded = connection.vendor == "postgresql" and not connection.in_atomic_block
         self.executor = ThreadPoolExecutor(max_workers=1) if threaded else None
         self.pending: deque[Future] = deque()
         self.failed = False
 
-    def _commit_in_order(self, batch: CheckedBatch) -> None:
+    def _commit_in_order(self, batch: CheckedBatch) -> CommittedBatch:
         if self.failed:
             raise RuntimeError(f"Batch {batch.index} not written: an earlier batch failed.")
         try:
-            self.commit(batch)
+            return self.commit(batch)
         except BaseException:
             self.failed = True
             raise
 
     def submit(self, batch: CheckedBatch) -> None:
         if self.executor is None:
-            self.commit(batch)
+            self.committed(self.commit(batch))
             return
         while len(self.pending) >= self.depth:
-            self.pending.popleft().result()  # re-raises the writer's error here
+            self._collect()
         self.pending.append(self.executor.submit(self._commit_in_order, batch))
+
+    def _collect(self) -> None:
+        self.committed(self.pending.popleft().result())  # re-raises the writer's error here
 
     def finish(self) -> None:
         """Wait for every batch; the writer's first error is raised here."""
         try:
             while self.pending:
-                self.pending.popleft().result()
+                self._collect()
         finally:
             self.close()
 
@@ -677,20 +704,24 @@ def _import_run(*, group_order_id: int, ctx: JobContext | None) -> dict:
     writer = ReportWriterProcess(columns=list(COLUMN_NAMES), rejected_header=reader.header)
     counts = {"replayed": 0, "imported": 0}
 
-    def commit(batch: CheckedBatch) -> None:
+    def commit(batch: CheckedBatch) -> CommittedBatch:
         checkpoint = done.get(batch.index)
         if checkpoint is not None:
-            outcome = _replay(group_order=group_order, checkpoint=checkpoint, batch=batch)
+            committed = _replay(group_order=group_order, checkpoint=checkpoint, batch=batch)
             counts["replayed"] += 1
         else:
-            outcome = importer.run(batch)
-            if outcome is None:  # another runner holds this import: let it finish
+            committed = importer.run(batch)
+            if committed is None:  # another runner holds this import: let it finish
                 raise LeaseLost(f"Batch {batch.index} was committed by another runner.")
             counts["imported"] += 1
-        writer.write(outcome.accepted, outcome.rejected)
         reset_queries()  # DEBUG keeps every query; an import would fill memory with them
+        return committed
 
-    pipeline = BatchPipeline(commit)
+    def report(committed: CommittedBatch) -> None:
+        outcome = committed.outcome()
+        writer.write(outcome.accepted, outcome.rejected)
+
+    pipeline = BatchPipeline(commit, report)
     try:
         pending = [first] if first is not None else []
         size = group_order.batch_size or batch_size_setting()
