@@ -176,6 +176,8 @@ def keep_outcome(group_order, directory: Path) -> None:
 
 
 def end_to_end(path: Path, user, keep: Path | None = None) -> dict:
+    from django.db import connection
+
     from accounts.actors import Actor
     from group_orders.models import GroupOrder
     from group_orders.services.group_orders import group_order_submit
@@ -210,14 +212,20 @@ def end_to_end(path: Path, user, keep: Path | None = None) -> dict:
                 file=stream, filename=path.name, actor=Actor.for_user(user)
             )
         accepted = time.perf_counter() - started
-        while True:
-            group_order.refresh_from_db()
-            if group_order.status != GroupOrder.Status.PROCESSING:
-                break
-            if worker.poll() is not None:
-                raise RuntimeError("the worker died")
-            time.sleep(0.02)
+        # polled with one small statement: this process shares the two cores with the import
+        # (refresh_from_db every 20 ms took ~0.4 s of CPU over a 7 s import)
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute(
+                    "SELECT status FROM group_orders_grouporder WHERE id = %s", [group_order.pk]
+                )
+                if cursor.fetchone()[0] != GroupOrder.Status.PROCESSING:
+                    break
+                if worker.poll() is not None:
+                    raise RuntimeError("the worker died")
+                time.sleep(0.02)
         seconds = time.perf_counter() - started
+        group_order.refresh_from_db()
         peak_kb = vm_hwm_kb(worker.pid)
     finally:
         worker.send_signal(signal.SIGTERM)
