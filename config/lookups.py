@@ -1,9 +1,13 @@
-"""`field__any_of=[...]`: `IN (...)` on every database, `IN (SELECT unnest(%s))` on PostgreSQL.
+"""`field__any_of=[...]`: `IN (...)` on every database; on PostgreSQL a semi-join with the
+elements of one JSON array parameter.
 
 For the thousands of keys a bulk import checks per batch: PostgreSQL gets the list as one
-array parameter instead of a placeholder per value (Django builds and psycopg parses an SQL
-text with 2,000 placeholders in ~14 ms; the array takes ~6 ms, most of it the index lookups).
-Registered on CharField by `orders.apps.OrdersConfig.ready`.
+parameter instead of a placeholder per value (Django builds and psycopg parses an SQL text
+with 2,000 placeholders in ~14 ms; the array takes ~6 ms, most of it the index lookups). A
+JSON array, not a PostgreSQL one: `json.dumps` writes 2,000 strings in C in ~0.1 ms, where
+psycopg's list dumper takes ~3 ms of Python (on the import's writer thread, whose every
+millisecond the database waits for). Registered on CharField by
+`orders.apps.OrdersConfig.ready`.
 
 A semi-join with the array's elements, not `= ANY(array)`: where no index leads with the
 field, `= ANY` is a filter that compares each row with the array's elements one by one once
@@ -12,6 +16,8 @@ the statement is prepared (its generic plan cannot hash a parameter): an import'
 2 ms, and over an import that grows with the square of the rows (1.1 s of 100,000).
 The semi-join hashes the elements, or probes an index once per element, in either plan.
 """
+
+import json
 
 from django.db.models import lookups
 
@@ -29,4 +35,6 @@ class AnyOf(lookups.In):
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = [value for value in self.rhs if value is not None]
-        return f"{lhs} IN (SELECT unnest(%s::text[]))", (*lhs_params, values)
+        # CharField values: strings (a number would come back as its text too)
+        elements = json.dumps(values)
+        return f"{lhs} IN (SELECT jsonb_array_elements_text(%s::jsonb))", (*lhs_params, elements)

@@ -74,13 +74,14 @@ def test_email_is_valid_agrees_with_django_validate_email(address):
 
 @pytest.mark.django_db
 def test_any_of_finds_what_in_finds():
-    OrderFactory(external_id="A-1")
-    OrderFactory(external_id="A-2")
+    odd = ['A"1\\x', "Zürich-é/ü", "tab\there", "{x,y}", "NULL"]
+    for external_id in ["A-1", "A-2", *odd]:
+        OrderFactory(external_id=external_id)
     OrderFactory(external_id=None)
-    wanted = ["A-1", "A-3", "A-2"]
+    wanted = ["A-1", "A-3", "A-2", *odd, "a-1", "A"]
     by_any = set(Order.objects.filter(external_id__any_of=wanted).values_list("pk", flat=True))
     by_in = set(Order.objects.filter(external_id__in=wanted).values_list("pk", flat=True))
-    assert by_any == by_in and len(by_any) == 2
+    assert by_any == by_in and len(by_any) == 2 + len(odd)
     assert not Order.objects.filter(external_id__any_of=[]).exists()
 
 
