@@ -30,6 +30,8 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.sql import UpdateQuery
 
+from config.cursors import statement_cursor
+
 _INT_BASE = -7_340_000_000_000_000  # far outside any id or count a column holds
 _MOMENT_BASE = datetime(1111, 1, 1, tzinfo=UTC)
 
@@ -136,7 +138,7 @@ class Statement:
     def _run(self, shape: tuple, values: dict[str, Any]) -> tuple[_Compiled, list[list]]:
         connection = connections[router.db_for_read(self.model)]
         compiled = self._compile(connection, shape)
-        with connection.cursor() as cursor:
+        with statement_cursor(connection) as cursor:
             cursor.execute(compiled.sql, self._params(compiled, values))
             rows = [list(row) for row in cursor.fetchall()]
         for at, convs, expression in compiled.converters:
@@ -289,7 +291,7 @@ class UpdateStatement(Statement):
     def run(self, shape: tuple = (), **values: Any) -> int:
         connection = connections[router.db_for_write(self.model)]
         compiled = self._compile(connection, shape)
-        with connection.cursor() as cursor:
+        with statement_cursor(connection) as cursor:
             cursor.execute(compiled.sql, self._params(compiled, values))
             return cursor.rowcount
 

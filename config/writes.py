@@ -33,6 +33,8 @@ from django.db import connections, router
 from django.db.models import Model, signals
 from django.db.models.fields import NOT_PROVIDED
 
+from config.cursors import statement_cursor
+
 
 class _Missing:
     """A field the instance does not hold (deferred): equal to nothing but itself."""
@@ -135,7 +137,7 @@ class RowWriter:
         instance._prepare_related_fields_for_save(operation_name="save")
         connection = connections[router.db_for_write(self.model, instance=instance)]
         values = [f.get_db_prep_save(f.pre_save(instance, adding), connection) for f in fields]
-        with connection.cursor() as cursor:
+        with statement_cursor(connection) as cursor:
             if not adding:
                 key = self.pk.get_db_prep_value(instance.pk, connection)
                 cursor.execute(self._update_of(connection, fields), [*values, key])
