@@ -217,10 +217,15 @@ def end_to_end(path: Path, user, keep: Path | None = None) -> dict:
         with connection.cursor() as cursor:
             while True:
                 cursor.execute(
-                    "SELECT status FROM group_orders_grouporder WHERE id = %s", [group_order.pk]
+                    "SELECT g.status, j.last_error FROM group_orders_grouporder g "
+                    "LEFT JOIN group_orders_job j ON j.id = g.job_id WHERE g.id = %s",
+                    [group_order.pk],
                 )
-                if cursor.fetchone()[0] != GroupOrder.Status.PROCESSING:
+                status, last_error = cursor.fetchone()
+                if status != GroupOrder.Status.PROCESSING:
                     break
+                if last_error:  # a failed try: the job would wait and retry, the run is void
+                    raise RuntimeError(f"the import failed: {last_error[-2000:]}")
                 if worker.poll() is not None:
                     raise RuntimeError("the worker died")
                 time.sleep(0.02)
