@@ -1,11 +1,12 @@
 """One kept cursor per database connection, for the compiled statements of the hot requests.
 
 `with connection.cursor() as cursor:` makes a psycopg cursor and Django's wrapper around it
-for every statement and closes both after it: about a tenth of a stage post's Python, which
-runs seven statements. `statement_cursor(connection)` gives the same wrapper (so errors
-become Django's, a broken transaction is refused and `execute_wrapper` hooks run) around a
-cursor kept for as long as the connection is the same one: a new connection — the next
-request's, from the pool — gets a new cursor. Where Django logs queries (DEBUG, tests that
+for every statement and closes both after it: 5 % of a stage post's instructions (7.50 →
+7.10 M with the cursor kept), 2–3 % of the order detail's and the customer list's.
+`statement_cursor(connection)` gives the same wrapper (so errors become Django's, a broken
+transaction is refused and `execute_wrapper` hooks run) around a cursor kept for as long as
+the connection is the same one: a new connection — the next request's, from the pool — gets
+a new cursor. Where Django logs queries (DEBUG, tests that
 count them) it is a new `connection.cursor()` every time, as before.
 """
 

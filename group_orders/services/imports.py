@@ -497,8 +497,8 @@ def batch_outcome(
 def _replay(
     *, group_order: GroupOrder, checkpoint: ImportBatch, batch: CheckedBatch
 ) -> CommittedBatch:
-    """The report rows of a batch committed by an earlier run, from the file and the
-    checkpoint (which rows were rejected and why, which order numbers the others got)."""
+    """A batch committed by an earlier run, from the file and the checkpoint (which rows
+    were rejected and why, which order numbers the others got)."""
     rows = batch.rows
     if (checkpoint.first_row, checkpoint.last_row, checkpoint.rows) != (
         rows[0].number,
