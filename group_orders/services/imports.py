@@ -175,9 +175,14 @@ class CommittedBatch:
 
 
 def _json_cell(cell: Any) -> Any:
+    """A rejected row's cell as JSON can store it (a NUL, which no database text can hold,
+    as U+FFFD)."""
     if cell is None or isinstance(cell, (str, int, float, bool)):
-        if isinstance(cell, str) and len(cell) > 32767:
-            return cell[:32767]
+        if isinstance(cell, str):
+            if "\x00" in cell:
+                cell = cell.replace("\x00", "\ufffd")
+            if len(cell) > 32767:
+                return cell[:32767]
         return cell
     if hasattr(cell, "isoformat"):
         return cell.isoformat()

@@ -253,6 +253,10 @@ class RowNormaliser:
     @staticmethod
     def _cell(name: str, parse: Callable[[Any], Any], cell: Any) -> tuple[Any, str]:
         """(value, "") or (the value a report shows, the reason it is refused)."""
+        if type(cell) is str and "\x00" in cell:  # no database text can hold it
+            return _text(cell.replace("\x00", "\ufffd"))[:100], (
+                f"{name}: holds a NUL character (\\x00), which cannot be stored."
+            )
         if type(cell) is str and len(cell) > EXCEL_MAX_CELL_CHARS:
             return cell[:100], (
                 f"{name}: the cell holds {len(cell):,} characters; "

@@ -247,6 +247,26 @@ def test_formula_cells_fixture(run_import):
     assert Order.objects.get(external_id="F-4").first_name == "-Flo"
 
 
+def test_nul_characters_after_the_upload_check_reject_their_rows(run_import):
+    """A NUL past the part of the file the upload check reads: no database text can hold
+    it (PostgreSQL refused the whole batch, so the import could never finish); its row is
+    rejected with the column named, the rest of the file is imported."""
+    group_order = run_import(fixture_file("nul_cells.csv"))
+    assert group_order.status == GroupOrder.Status.COMPLETE
+    assert (group_order.successful_orders, group_order.rejected_orders) == (151, 3)
+    found = reasons(group_order)
+    nul = "holds a NUL character (\\x00), which cannot be stored."
+    assert found[152] == [f"external_id: {nul}"]
+    assert found[153] == [f"first_name: {nul}"]
+    assert found[154] == [
+        "email: 'not-an-email' is not a valid e-mail address.",
+        f"notes: {nul}",
+    ]
+    stored = RejectedRow.objects.get(group_order=group_order, row_number=152)
+    assert stored.external_id == "N-\ufffd151" and stored.cells[0] == "N-\ufffd151"
+    assert Order.objects.filter(group_order=group_order, external_id="N-154").exists()
+
+
 def test_duplicate_external_ids_in_the_file_and_against_existing_orders(run_import):
     OrderFactory(external_id="D-2")
     group_order = run_import(fixture_file("duplicates.csv"))
