@@ -10,7 +10,7 @@ file, stage by stage, each stage including the ones before it:
 - prepare: the accepted rows made into COPY text (`orders_bulk_prepare`: ids and numbers
   from the sequences, orders, status and stage rows), as the reading thread does;
 - report: the committed batch's report rows, encoded for the report writer process
-  (`batch_outcome`, `report_message_dump`), as the writer thread does;
+  (`CommittedBatch.outcome`, `report_message_dump`), as the reading thread does;
 - writer: the report writer process's side: the message decoded and the three files
   written (`ReportFileWriter`).
 
@@ -52,9 +52,9 @@ def run_stage(path: Path, stage: str, rows: int) -> None:
     from group_orders.services.columns import COLUMN_NAMES, header_check
     from group_orders.services.imports import (
         BatchImporter,
+        CommittedBatch,
         FileReader,
         _batches,
-        batch_outcome,
     )
     from group_orders.services.rows import Catalogue, RowNormaliser
     from group_orders.spreadsheets import (
@@ -104,7 +104,8 @@ def run_stage(path: Path, stage: str, rows: int) -> None:
                 continue
             prepared = checked.prepared
             numbers = [order.number for order in prepared.created] if prepared else []
-            outcome = batch_outcome(numbers, checked.candidates, checked.rejected, rows=len(batch))
+            committed = CommittedBatch(numbers, checked.candidates, checked.rejected, len(batch))
+            outcome = committed.outcome()
             pipe = io.BytesIO()
             report_message_dump(("rows", outcome.accepted, outcome.rejected), pipe)
             if stage == "report":

@@ -43,7 +43,7 @@ from group_orders.services.columns import COLUMN_NAMES
 from group_orders.services.jobs import JobContext, LeaseLost, PermanentJobError
 from group_orders.services.notifications import group_order_completed_notify
 from group_orders.services.reports import ReportWriterProcess
-from group_orders.services.rows import Catalogue, RowNormaliser, report_columns
+from group_orders.services.rows import Catalogue, RowNormaliser, report_columns, storable
 from group_orders.services.uploads import max_upload_bytes, setting, xlsx_stream_above
 from group_orders.spreadsheets import csv_rows, is_blank, xlsx_rows
 from orders.models import Order
@@ -171,7 +171,19 @@ class CommittedBatch:
     rows: int
 
     def outcome(self) -> BatchOutcome:
-        return batch_outcome(self.numbers, self.accepted, self.rejected, rows=self.rows)
+        """What the report files show of the batch: its orders' numbers with their rows'
+        values (column by column), and its rejected rows with their reasons."""
+        if len(self.numbers) != len(self.accepted):
+            raise ValueError(f"{len(self.numbers)} order numbers for {len(self.accepted)} rows")
+        return BatchOutcome(
+            accepted=[
+                list(self.numbers),
+                [item.row.number for item in self.accepted],
+                *report_columns([item.values for item in self.accepted]),
+            ],
+            rejected=[_rejected_report_row(item) for item in self.rejected],
+            rows=self.rows,
+        )
 
 
 def _json_cell(cell: Any) -> Any:
@@ -179,10 +191,7 @@ def _json_cell(cell: Any) -> Any:
     as U+FFFD)."""
     if cell is None or isinstance(cell, (str, int, float, bool)):
         if isinstance(cell, str):
-            if "\x00" in cell:
-                cell = cell.replace("\x00", "\ufffd")
-            if len(cell) > 32767:
-                return cell[:32767]
+            return storable(cell)[:32767]
         return cell
     if hasattr(cell, "isoformat"):
         return cell.isoformat()
@@ -478,25 +487,8 @@ class BatchImporter:
 
 
 def _rejected_report_row(item: _Rejected) -> list[Any]:
-    return ["; ".join(item.reasons), item.row.number, *item.row.cells]
-
-
-def batch_outcome(
-    numbers: list[str], accepted: list[_Accepted], rejected: list[_Rejected], *, rows: int
-) -> BatchOutcome:
-    """What the report files show of a committed batch: its orders' numbers with their
-    rows' values (column by column), and its rejected rows with their reasons."""
-    if len(numbers) != len(accepted):
-        raise ValueError(f"{len(numbers)} order numbers for {len(accepted)} rows")
-    return BatchOutcome(
-        accepted=[
-            list(numbers),
-            [item.row.number for item in accepted],
-            *report_columns([item.values for item in accepted]),
-        ],
-        rejected=[_rejected_report_row(item) for item in rejected],
-        rows=rows,
-    )
+    cells = [storable(cell) if type(cell) is str else cell for cell in item.row.cells]
+    return ["; ".join(item.reasons), item.row.number, *cells]
 
 
 def _replay(

@@ -77,6 +77,12 @@ class _Reject(Exception):
     pass
 
 
+def storable(text: str) -> str:
+    """The text with each NUL character (which no database text can hold) as U+FFFD: how a
+    rejected row's cells are stored and reported."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def _text(value: Any) -> str:
     """A cell as text: typed XLSX cells formatted as a person would type them."""
     if type(value) is str:
@@ -254,7 +260,7 @@ class RowNormaliser:
     def _cell(name: str, parse: Callable[[Any], Any], cell: Any) -> tuple[Any, str]:
         """(value, "") or (the value a report shows, the reason it is refused)."""
         if type(cell) is str and "\x00" in cell:  # no database text can hold it
-            return _text(cell.replace("\x00", "\ufffd"))[:100], (
+            return _text(storable(cell))[:100], (
                 f"{name}: holds a NUL character (\\x00), which cannot be stored."
             )
         if type(cell) is str and len(cell) > EXCEL_MAX_CELL_CHARS:

@@ -264,6 +264,9 @@ def test_nul_characters_after_the_upload_check_reject_their_rows(run_import):
     ]
     stored = RejectedRow.objects.get(group_order=group_order, row_number=152)
     assert stored.external_id == "N-\ufffd151" and stored.cells[0] == "N-\ufffd151"
+    report = {row[1]: row for row in read_xlsx(group_order.rejected_orders_xlsx)[1:]}
+    assert report[152][2] == "N-\ufffd151"
+    assert report[154][-1] == "nul in notes\ufffd and a bad e-mail"
     assert Order.objects.filter(group_order=group_order, external_id="N-154").exists()
 
 
