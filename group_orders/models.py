@@ -95,6 +95,13 @@ class GroupOrder(models.Model):
     def __str__(self) -> str:
         return f"Group order {self.public_id}"
 
+    def email_owed(self) -> list[str]:
+        """A new completion is to be announced: forget the last completion e-mail (sent or
+        failed), so that `group_order_completed_notify` sends one. The fields it changed."""
+        self.email_sent_at = None
+        self.email_error = ""
+        return ["email_sent_at", "email_error"]
+
 
 class ImportBatch(models.Model):
     """Checkpoint of one committed batch of an import, written in the same transaction as

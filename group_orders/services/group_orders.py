@@ -118,8 +118,8 @@ def group_order_submit(
 @transaction.atomic
 def group_order_rerun(*, group_order: GroupOrder, actor: Actor) -> GroupOrder:
     """Run the import of this group order again, from its checkpoints: an interrupted or
-    failed import resumes; a complete one rebuilds its files (no order is created twice).
-    Does nothing while its import job is queued or running."""
+    failed import resumes; a complete one rebuilds its files (no order is created twice) and
+    the uploader is e-mailed again. Does nothing while its import job is queued or running."""
     locked = GroupOrder.objects.select_for_update().get(pk=group_order.pk)
     if (
         locked.job_id
@@ -145,6 +145,7 @@ def group_order_rerun(*, group_order: GroupOrder, actor: Actor) -> GroupOrder:
             "finished_at",
             "version",
             "updated_at",
+            *locked.email_owed(),
         ]
     )
     return locked
@@ -231,7 +232,7 @@ def group_order_update(
             if locked.status == GroupOrder.Status.COMPLETE:
                 locked.finished_at = timezone.now()
                 locked.progress = 100
-                fields += ["finished_at", "progress"]
+                fields += ["finished_at", "progress", *locked.email_owed()]
             else:
                 locked.finished_at = None
                 fields.append("finished_at")

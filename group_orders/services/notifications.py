@@ -3,6 +3,11 @@
 Sending happens after the import committed: a failure is recorded on the group order
 (`email_error`) and logged, and never undoes the import. Callers that answer an API request
 (a processor marking a group order complete) turn the failure into `mandrill-email-failed`.
+
+One e-mail per completion: `email_sent_at` says it went out, and a completion that is to be
+announced again clears it (`GroupOrder.email_owed`: a re-run, a processor's PATCH to
+complete). An import job retried after its worker died once the e-mail had gone — between
+the completion's commit and the job's — completes again without e-mailing twice.
 """
 
 import logging
@@ -20,11 +25,12 @@ logger = logging.getLogger("orderdesk.group_orders")
 def group_order_completed_notify(*, group_order_id: int) -> bool:
     """E-mail the uploader the counts and signed links; True when sent (or nobody to tell).
 
-    Records `email_sent_at` or `email_error` on the group order.
+    Records `email_sent_at` or `email_error` on the group order; does nothing when
+    `email_sent_at` says this completion was announced already.
     """
     group_order = GroupOrder.objects.select_related("uploader").get(pk=group_order_id)
     uploader = group_order.uploader
-    if uploader is None or not uploader.email:
+    if group_order.email_sent_at is not None or uploader is None or not uploader.email:
         return True
     links = {name: report_link(group_order, name, absolute=True) or "-" for name in REPORT_FIELDS}
     body = render_to_string(

@@ -232,6 +232,18 @@ def test_a_processor_patches_status_counts_urls_and_job_id(api, make_token, proc
     assert [m.to for m in mailoutbox] == [["up@example.com"]]
 
 
+def test_completing_again_after_processing_emails_again(api, make_token, processor, mailoutbox):
+    # one e-mail per completion: back to processing and complete again is a new completion
+    group_order = GroupOrderFactory(uploader=UserFactory(email="up@example.com"))
+    bearer(api, make_token(processor).raw)
+    path = f"{URL}/{group_order.public_id}"
+    for status in ["complete", "complete", "processing", "complete"]:
+        assert api.patch(path, {"status": status}, format="json").status_code == 200
+    assert len(mailoutbox) == 2
+    group_order.refresh_from_db()
+    assert group_order.email_sent_at is not None and group_order.email_error == ""
+
+
 def test_patch_refuses_what_a_processor_may_not_change(api, make_token, processor):
     group_order = GroupOrderFactory(total_orders=5)
     bearer(api, make_token(processor).raw)

@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 
 from accounts.actors import Actor
 from group_orders.models import GroupOrder, ImportBatch, Job, RejectedRow
-from group_orders.services import imports
+from group_orders.services import imports, jobs
 from group_orders.services.group_orders import group_order_rerun, group_order_submit
 from group_orders.services.jobs import job_execute
 from group_orders.services.uploads import upload_check
@@ -444,6 +444,57 @@ def test_rerun_of_a_complete_import_creates_nothing_and_rebuilds_the_files(
     assert not group_order.accepted_orders_xlsx.storage.exists(old_file)
     assert len(read_xlsx(group_order.accepted_orders_xlsx)) == 3
     assert Job.objects.filter(kind="group_orders.import").count() == 2
+    assert len(mail.outbox) == 2  # the rebuilt files are announced again
+    assert group_order.email_sent_at is not None
+
+
+def _run_again_after_the_lease_expired(job, django_capture_on_commit_callbacks) -> None:
+    assert job.status == Job.Status.RUNNING  # the dead worker's lease still holds it
+    Job.objects.filter(pk=job.pk).update(lease_expires_at="2000-01-01T00:00:00Z")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_execute(job_id=job.pk, worker_id="second-worker") == Job.Status.SUCCEEDED
+
+
+def test_killed_after_the_email_went_out_the_retry_does_not_email_twice(
+    run_import, monkeypatch, django_capture_on_commit_callbacks
+):
+    # the completion and its e-mail happened; the worker died before the job was marked done
+    original = jobs.job_finish
+
+    def die(**kwargs):
+        raise Crash()
+
+    monkeypatch.setattr(jobs, "job_finish", die)
+    group_order = run_import(fixture_file("orders_valid.csv"))
+    assert group_order.status == GroupOrder.Status.COMPLETE and len(mail.outbox) == 1
+    monkeypatch.setattr(jobs, "job_finish", original)
+    _run_again_after_the_lease_expired(group_order.job, django_capture_on_commit_callbacks)
+    group_order.refresh_from_db()
+    assert group_order.status == GroupOrder.Status.COMPLETE
+    assert (group_order.total_orders, group_order.successful_orders) == (5, 5)
+    assert Order.objects.count() == 5
+    assert len(mail.outbox) == 1
+    assert group_order.email_sent_at is not None
+
+
+def test_killed_before_the_email_went_out_the_retry_sends_it(
+    run_import, monkeypatch, django_capture_on_commit_callbacks
+):
+    # the completion committed; the worker died before it could send the e-mail
+    original = imports._complete
+
+    def complete_then_die(*args):
+        original(*args)
+        raise Crash()
+
+    monkeypatch.setattr(imports, "_complete", complete_then_die)
+    group_order = run_import(fixture_file("orders_valid.csv"))
+    assert group_order.status == GroupOrder.Status.COMPLETE and mail.outbox == []
+    monkeypatch.setattr(imports, "_complete", original)
+    _run_again_after_the_lease_expired(group_order.job, django_capture_on_commit_callbacks)
+    group_order.refresh_from_db()
+    assert len(mail.outbox) == 1 and group_order.email_sent_at is not None
+    assert Order.objects.count() == 5
 
 
 def test_a_job_that_cannot_run_at_all_fails_the_group_order(
