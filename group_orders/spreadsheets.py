@@ -452,11 +452,17 @@ def _number(style: str) -> tuple[str, str]:
     return f'"{style}><v>', "</v></c>"
 
 
+_CELL_START = '<c r="'
+# exact types whose equal values (keyed with their type) always make the same cell: not
+# Decimal (1.0 == 1.00), datetime or time (equal at different UTC offsets)
+_KINDS_RENDERED_ONCE = frozenset({str, bool, date, _NoneType})
+
+
 def _column_xml(letter: str, numbers: list[str], values: Sequence[Any], style: str) -> list[str]:
     """The XML of one column's cells (rows `numbers`): what `XlsxStreamWriter._cell` makes
     of each, the common columns (one type) without a call per cell."""
     kinds = set(map(type, values))
-    start = f'<c r="{letter}'
+    start = f"{_CELL_START}{letter}"
     if kinds == {str}:
         middle, end = _inline_string(style)
         texts = _xml_texts(values)
@@ -471,6 +477,13 @@ def _column_xml(letter: str, numbers: list[str], values: Sequence[Any], style: s
     if kinds == {_NoneType}:
         return [""] * len(values)
     cell = XlsxStreamWriter._cell
+    if kinds <= _KINDS_RENDERED_ONCE:  # dates, yes/no columns (with blanks): each value once
+        keys = list(zip(map(type, values), values))
+        after_ref = {key: cell("", key[1], style)[len(_CELL_START) :] for key in set(keys)}
+        return [
+            f"{start}{number}{after_ref[key]}" if after_ref[key] else ""
+            for number, key in zip(numbers, keys, strict=True)
+        ]
     return [
         cell(letter + number, value, style) for number, value in zip(numbers, values, strict=True)
     ]

@@ -168,6 +168,8 @@ REPORT_COLUMNS = {
     "booleans and blanks": [True, "", False],
     "dates": [date(2026, 1, 2), date(2026, 1, 2), date(2027, 12, 31)],
     "dates and blanks": [date(2026, 1, 2), ""],
+    "dates, blanks and None": [None, date(2026, 1, 2), "", date(2026, 1, 2), "=x & y", None],
+    "booleans and text": [True, "yes & no", False, True, "", "=1"],
     "times and date-times": [time(9, 15), datetime(2026, 3, 1, 14, 30)],  # noqa: DTZ001
     "floats": [1.25, float("nan"), 2.0],
     "None": [None, None],
