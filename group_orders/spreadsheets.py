@@ -478,7 +478,7 @@ def _column_xml(letter: str, numbers: list[str], values: Sequence[Any], style: s
         return [""] * len(values)
     cell = XlsxStreamWriter._cell
     if kinds <= _KINDS_RENDERED_ONCE:  # dates, yes/no columns (with blanks): each value once
-        keys = list(zip(map(type, values), values))
+        keys = list(zip(map(type, values), values, strict=True))
         after_ref = {key: cell("", key[1], style)[len(_CELL_START) :] for key in set(keys)}
         return [
             f"{start}{number}{after_ref[key]}" if after_ref[key] else ""
