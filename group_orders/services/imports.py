@@ -10,7 +10,8 @@ What callers may rely on:
 - Run again after being killed at any point, the import skips the batches it finds
   checkpointed, replays them into the report files from the file and the checkpoints, and
   carries on: exact counts, no order created twice. Two runners of one import cannot both
-  commit a batch (row lock on the group order + unique checkpoint).
+  commit a batch (row lock on the group order + unique checkpoint). Killed after `complete`
+  but before its job was marked done, the next attempt only sends the e-mail if it is owed.
 - The three report files are written by a separate process while the import runs, then
   stored; the group order becomes `complete` and the uploader gets an e-mail. An e-mail that
   cannot be sent is recorded on the group order (`email_error`); the import stands.
@@ -680,11 +681,36 @@ def group_order_import_run(*, group_order_id: int, ctx: JobContext | None = None
         return _import_run(group_order_id=group_order_id, ctx=ctx)
 
 
+def _completed_by_an_earlier_attempt(group_order: GroupOrder, ctx: JobContext | None) -> bool:
+    """This job's previous attempt completed the import and its worker died before the job
+    was marked done: nothing is left to do but the e-mail, if it was not sent. (A re-run is
+    a new job; an admin's retry of a finished job starts again at attempt 1.)"""
+    return (
+        ctx is not None
+        and ctx.job.attempts > 1
+        and group_order.job_id == ctx.job.pk
+        and group_order.status == GroupOrder.Status.COMPLETE
+    )
+
+
+def _summary(group_order: GroupOrder) -> dict:
+    return {
+        "group_order": str(group_order.public_id),
+        "total_orders": group_order.total_orders,
+        "successful_orders": group_order.successful_orders,
+        "rejected_orders": group_order.rejected_orders,
+        "timings": group_order.timings,
+    }
+
+
 def _import_run(*, group_order_id: int, ctx: JobContext | None) -> dict:
     started = time.perf_counter()
     group_order = GroupOrder.objects.select_related("uploader", "application", "client").get(
         pk=group_order_id
     )
+    if _completed_by_an_earlier_attempt(group_order, ctx):
+        group_order_completed_notify(group_order_id=group_order.pk)
+        return _summary(group_order)
     group_order = _mark_started(group_order, ctx)
     actor = import_actor(group_order)
     normaliser = RowNormaliser(
@@ -756,13 +782,7 @@ def _import_run(*, group_order_id: int, ctx: JobContext | None) -> dict:
     }
     group_order = _complete(group_order, stored, timings, actor)
     transaction.on_commit(lambda: group_order_completed_notify(group_order_id=group_order.pk))
-    return {
-        "group_order": str(group_order.public_id),
-        "total_orders": group_order.total_orders,
-        "successful_orders": group_order.successful_orders,
-        "rejected_orders": group_order.rejected_orders,
-        "timings": timings,
-    }
+    return _summary(group_order)
 
 
 def _chain(first: list[SourceRow], rest: Iterator[SourceRow]) -> Iterator[SourceRow]:

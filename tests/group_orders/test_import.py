@@ -467,6 +467,7 @@ def test_killed_after_the_email_went_out_the_retry_does_not_email_twice(
     monkeypatch.setattr(jobs, "job_finish", die)
     group_order = run_import(fixture_file("orders_valid.csv"))
     assert group_order.status == GroupOrder.Status.COMPLETE and len(mail.outbox) == 1
+    files = [group_order.normalized_csv.name, group_order.accepted_orders_xlsx.name]
     monkeypatch.setattr(jobs, "job_finish", original)
     _run_again_after_the_lease_expired(group_order.job, django_capture_on_commit_callbacks)
     group_order.refresh_from_db()
@@ -475,6 +476,11 @@ def test_killed_after_the_email_went_out_the_retry_does_not_email_twice(
     assert Order.objects.count() == 5
     assert len(mail.outbox) == 1
     assert group_order.email_sent_at is not None
+    # the import was complete: the second attempt did not build the files again
+    assert [group_order.normalized_csv.name, group_order.accepted_orders_xlsx.name] == files
+    assert group_order.timings["attempt"] == 1
+    job = Job.objects.get(pk=group_order.job_id)
+    assert job.attempts == 2 and job.result["successful_orders"] == 5
 
 
 def test_killed_before_the_email_went_out_the_retry_sends_it(
@@ -495,6 +501,7 @@ def test_killed_before_the_email_went_out_the_retry_sends_it(
     group_order.refresh_from_db()
     assert len(mail.outbox) == 1 and group_order.email_sent_at is not None
     assert Order.objects.count() == 5
+    assert group_order.timings["attempt"] == 1  # nothing imported or built again
 
 
 def test_a_job_that_cannot_run_at_all_fails_the_group_order(
