@@ -376,6 +376,13 @@ class Crash(BaseException):
     """Stands in for SIGKILL: nothing after it runs, not even the job tracker's handling."""
 
 
+def _run_again_after_the_lease_expired(job, django_capture_on_commit_callbacks) -> None:
+    assert job.status == Job.Status.RUNNING  # the dead worker's lease still holds it
+    Job.objects.filter(pk=job.pk).update(lease_expires_at="2000-01-01T00:00:00Z")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_execute(job_id=job.pk, worker_id="second-worker") == Job.Status.SUCCEEDED
+
+
 def test_killed_mid_import_and_run_again_gives_exact_counts_and_no_duplicates(
     run_import, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
@@ -406,9 +413,8 @@ def test_killed_mid_import_and_run_again_gives_exact_counts_and_no_duplicates(
     assert job_execute(job_id=job.pk, worker_id="second-worker") == "skipped"
 
     # the lease expires: the reaper gives it to a new worker, which resumes
-    Job.objects.filter(pk=job.pk).update(lease_expires_at="2000-01-01T00:00:00Z")
-    with django_capture_on_commit_callbacks(execute=True):
-        assert job_execute(job_id=job.pk, worker_id="second-worker") == Job.Status.SUCCEEDED
+    job.refresh_from_db()
+    _run_again_after_the_lease_expired(job, django_capture_on_commit_callbacks)
     group_order.refresh_from_db()
     assert group_order.status == GroupOrder.Status.COMPLETE
     assert (group_order.total_orders, group_order.successful_orders) == (11, 9)
@@ -446,13 +452,6 @@ def test_rerun_of_a_complete_import_creates_nothing_and_rebuilds_the_files(
     assert Job.objects.filter(kind="group_orders.import").count() == 2
     assert len(mail.outbox) == 2  # the rebuilt files are announced again
     assert group_order.email_sent_at is not None
-
-
-def _run_again_after_the_lease_expired(job, django_capture_on_commit_callbacks) -> None:
-    assert job.status == Job.Status.RUNNING  # the dead worker's lease still holds it
-    Job.objects.filter(pk=job.pk).update(lease_expires_at="2000-01-01T00:00:00Z")
-    with django_capture_on_commit_callbacks(execute=True):
-        assert job_execute(job_id=job.pk, worker_id="second-worker") == Job.Status.SUCCEEDED
 
 
 def test_killed_after_the_email_went_out_the_retry_does_not_email_twice(
