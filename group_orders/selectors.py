@@ -46,7 +46,7 @@ def group_orders_visible_to(user: User) -> QuerySet[GroupOrder]:
 
 def group_order_get(*, public_id: str, user: User | None = None) -> GroupOrder:
     """The group order with this `_id` that `user` may see (all when user is None);
-    invalid-param naming `_id` (404) otherwise."""
+    invalid-param naming `_id` (400) otherwise."""
     queryset = group_orders_visible_to(user) if user is not None else GroupOrder.objects.all()
     try:
         found = (

@@ -172,7 +172,7 @@ def order_object_queryset(queryset: QuerySet[Order], *, lean: bool = False) -> Q
 def order_get(
     *, order_id: int | str, include_deleted: bool = False, user: User | None = None
 ) -> Order:
-    """One order by id for the integrator API; NotFound (invalid-param, 404) otherwise —
+    """One order by id for the integrator API; NotFound (invalid-param, 400) otherwise —
     also when `user` may not see it (another client's order)."""
     pk = _as_id(order_id)
     queryset = Order.objects.all() if include_deleted else orders_visible()

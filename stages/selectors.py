@@ -24,7 +24,7 @@ STUCK_HOURS = (24, 48, 72, 168)
 
 
 def order_get_for_stages(*, order_id: int, user: User | None = None) -> Order:
-    """The order (not soft-deleted) with its current status; 404 invalid-param otherwise, also
+    """The order (not soft-deleted) with its current status; invalid-param (400) otherwise, also
     when `user` may not see it (another client's order)."""
     queryset = orders_of_callers_clients(Order.objects.filter(is_deleted=False), user)
     order = queryset.select_related("current_status__stage").filter(pk=order_id).first()

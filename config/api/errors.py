@@ -82,9 +82,9 @@ class InvalidParam(ApiError):
 
 
 class NotFound(InvalidParam):
-    """An id in the path that names nothing the caller can see: invalid-param with 404."""
-
-    http_status = status.HTTP_404_NOT_FOUND
+    """An id that names nothing the caller can see: invalid-param, 400, as the slug table
+    says ("passing an id that doesn't exist"); the same answer for another client's object, so
+    that an id does not tell whether it exists."""
 
 
 class InvalidContentType(ApiError):

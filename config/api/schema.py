@@ -6,11 +6,11 @@ from drf_spectacular.openapi import AutoSchema
 from config.api.envelope import ErrorEnvelopeSerializer
 
 ERROR_RESPONSES = {
-    "400": "missing-param, invalid-param, invalid-content-type, no-params-decoded, "
-    "invalid-encoded-params",
+    "400": "missing-param, invalid-param (also an id that names nothing you can see), "
+    "invalid-content-type, no-params-decoded, invalid-encoded-params",
     "401": "invalid-token, session-expired, client-required (carries `session`)",
     "403": "permission-denied: the role lacks the permission or the token the ability",
-    "404": "invalid-param: no such object, or not yours",
+    "404": "route-non-existent: no such path (an id in the path that is not a number, say)",
     "500": "application-crash (carries `request_id`)",
 }
 

@@ -129,7 +129,7 @@ def test_an_unknown_view_or_id(staff_api):
     response = staff_api.get(f"{URL}/{group_order.public_id}", {"view": "everything"})
     assert response.status_code == 400 and list(response.json()["errors"]) == ["view"]
     response = staff_api.get(f"{URL}/not-a-uuid")
-    assert response.status_code == 404 and list(response.json()["errors"]) == ["_id"]
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["_id"]
 
 
 def test_session_view_gives_the_session(api, staff_member, make_token):
@@ -155,7 +155,7 @@ def test_a_client_sees_only_its_own_group_orders(api, make_token, role):
     theirs = GroupOrderFactory()
     bearer(api, make_token(client.user).raw)
     assert api.get(f"{URL}/{mine.public_id}").status_code == 200
-    assert api.get(f"{URL}/{theirs.public_id}").status_code == 404
+    assert api.get(f"{URL}/{theirs.public_id}").status_code == 400
     listed = api.get(URL).json()["data"]
     assert [item["_id"] for item in listed["results"]] == [str(mine.public_id)]
 
@@ -324,13 +324,13 @@ def test_a_stranger_cannot_download(api, make_token):
         role_grant(user=stranger.user, application=app, role_name="viewer")
     group_order = GroupOrderFactory()
     bearer(api, make_token(stranger.user).raw)
-    assert api.get(f"{URL}/{group_order.public_id}/files/file").status_code == 404
+    assert api.get(f"{URL}/{group_order.public_id}/files/file").status_code == 400
 
 
 def test_a_report_not_written_yet_is_not_found(staff_api):
     group_order = GroupOrderFactory()
     response = staff_api.get(f"{URL}/{group_order.public_id}/files/normalized_csv")
-    assert response.status_code == 404
+    assert response.status_code == 400
     data = staff_api.get(f"{URL}/{group_order.public_id}").json()["data"]
     assert data["normalized_csv"] is None
 

@@ -94,7 +94,7 @@ def test_create_request_and_response(staff_api):
 
 def test_not_found(staff_api):
     response = staff_api.get("/api/orders/999999")
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert response.json() == DOCS["not-found"]
 
 

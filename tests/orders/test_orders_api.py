@@ -192,10 +192,10 @@ def test_no_token_is_invalid_token(api):
 
 @pytest.mark.parametrize("order_id", ["999999", "abc", "-1"])
 @pytest.mark.parametrize("method", ["get", "patch", "delete"])
-def test_unknown_order_is_invalid_param_404(staff_api, method, order_id):
+def test_unknown_order_is_invalid_param_400(staff_api, method, order_id):
     body = {"first_name": "A"} if method == "patch" else None
     response = getattr(staff_api, method)(f"/api/orders/{order_id}", body, format="json")
-    assert response.status_code == 404
+    assert response.status_code == 400
     body = response.json()
     assert body["status"] == "invalid-param" and "order_id" in body["errors"]
 
@@ -205,7 +205,7 @@ def test_soft_deleted_order_is_hidden_and_refuses_changes(staff_api):
 
     order = OrderFactory(stage="received", first_name="Kept")
     order_soft_delete(order=order, actor=FACTORY_ACTOR)
-    assert staff_api.get(f"/api/orders/{order.pk}").status_code == 404
+    assert staff_api.get(f"/api/orders/{order.pk}").status_code == 400
     assert staff_api.get("/api/orders").json()["data"] == []
     response = staff_api.patch(f"/api/orders/{order.pk}", {"first_name": "X"}, format="json")
     assert response.status_code == 400

@@ -222,14 +222,14 @@ def _call(raw: str, probe: Probe, url: str, scene: Scene):
 
 
 def _is_not_found(response, probe: Probe) -> bool:
-    if response.status_code != 404:
-        return False
-    body = response.json()
+    """The answer for an object that does not exist: each contract's own (404 for the customer
+    and completion documents, invalid-param 400 in the platform's envelope)."""
+    body, code = response.json(), response.status_code
     if probe.customer_api:
-        return body == {"status": "error", "messages": ["No order found"]}
+        return code == 404 and body == {"status": "error", "messages": ["No order found"]}
     if probe.completion_api:
-        return body["details"][0] == "Error Code: 01"
-    return body["status"] == "invalid-param"
+        return code == 404 and body["details"][0] == "Error Code: 01"
+    return code == 400 and body["status"] == "invalid-param"
 
 
 @pytest.mark.parametrize(("route", "probe", "caller"), list(cases()))

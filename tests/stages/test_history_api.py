@@ -134,8 +134,8 @@ def test_query_count_is_the_same_for_one_row_and_many(
         assert len(history(staff_api, many)["stages"]) == 25
 
 
-def test_an_unknown_order_is_404_invalid_param(staff_api):
-    assert "order_id" in error_of(staff_api.get("/api/orders/424242/stages"), "invalid-param", 404)
+def test_an_unknown_order_is_400_invalid_param(staff_api):
+    assert "order_id" in error_of(staff_api.get("/api/orders/424242/stages"), "invalid-param", 400)
 
 
 def test_a_session_token_gets_its_session(api, order, staff_member, make_token):

@@ -79,14 +79,14 @@ def test_transitions_follow_the_catalogue_data(staff_api, order):
     assert "shipped" not in [s["slug"] for s in data["refused"]]
 
 
-def test_an_unknown_order_is_404_invalid_param(staff_api):
-    errors = error_of(staff_api.get("/api/orders/987654/transitions"), "invalid-param", 404)
+def test_an_unknown_order_is_400_invalid_param(staff_api):
+    errors = error_of(staff_api.get("/api/orders/987654/transitions"), "invalid-param", 400)
     assert "order_id" in errors
 
 
-def test_a_deleted_order_is_404(staff_api, order):
+def test_a_deleted_order_is_invalid_param(staff_api, order):
     Order.objects.filter(pk=order.pk).update(is_deleted=True)
-    assert staff_api.get(f"/api/orders/{order.pk}/transitions").status_code == 404
+    assert staff_api.get(f"/api/orders/{order.pk}/transitions").status_code == 400
 
 
 def test_the_query_count_does_not_grow_with_the_catalogue(
