@@ -32,6 +32,10 @@ from typing import Any, BinaryIO
 
 EXCEL_MAX_CELL_CHARS = 32767
 _EXCEL_EPOCH = date(1899, 12, 30)
+# Excel's 1900 date system counts a 1900-02-29 that never was (serial 60, after Lotus 1-2-3):
+# serial 1 is 1900-01-01 and serial 61 (1899-12-30 + 61 days) is 1900-03-01
+_EXCEL_FIRST_TRUE_SERIAL = 61
+_LAST_ORDINAL = date.max.toordinal()
 
 # --------------------------------------------------------------------------- formula safety
 
@@ -218,12 +222,20 @@ def _date_styles(archive: zipfile.ZipFile) -> dict[int, str]:
 
 
 def _excel_date(serial: float, kind: str, epoch: date) -> Any:
-    days = int(serial)
-    seconds = round((serial - days) * 86400)
+    """A number in a date-formatted cell, its day counted as calamine counts it: in the 1900
+    system serials below 60 count from 1899-12-31 and the fictitious 1900-02-29 (60) is
+    1900-02-28; a serial past 9999-12-31 stays a number."""
     if kind == "time":
         seconds = round(serial * 86400) % 86400
         return dtime(seconds // 3600, seconds % 3600 // 60, seconds % 60)
-    day = date.fromordinal(epoch.toordinal() + days)
+    days = int(serial)
+    seconds = round((serial - days) * 86400)
+    ordinal = epoch.toordinal() + days
+    if serial < 60 and epoch == _EXCEL_EPOCH:
+        ordinal += 1
+    if not 1 <= ordinal <= _LAST_ORDINAL:
+        return serial
+    day = date.fromordinal(ordinal)
     if kind == "date":
         return day
     return datetime(day.year, day.month, day.day) + timedelta(seconds=seconds)  # noqa: DTZ001
@@ -297,21 +309,29 @@ def xlsx_rows_streaming(
 
 
 def _cell_value(cell, shared: list[str], styles: dict[int, str], epoch: date) -> Any:
+    """One cell's value. A formula cell is its cached value; none (`<v/>`, as openpyxl saves
+    every formula) and an error are a blank cell, as calamine gives them."""
     kind = cell.get("t", "n")
     if kind == "inlineStr":
         inline = cell.find(f"{_MAIN_NS}is")
         return _text_of(inline) if inline is not None else ""
     value = cell.findtext(f"{_MAIN_NS}v")
-    if value is None:
+    if not value or kind == "e":
         return ""
     if kind == "s":
         return shared[int(value)]
     if kind == "b":
         return value == "1"
-    if kind in ("str", "e"):
+    if kind == "str":
         return _unescape(value)
+    if _INT.fullmatch(value):
+        number = int(value)
+    else:
+        try:
+            number = float(value)
+        except ValueError:  # not a number: calamine gives the text (or refuses t="n")
+            return _unescape(value)
     style = styles.get(int(cell.get("s", "0")))
-    number = int(value) if _INT.fullmatch(value) else float(value)
     if style:
         return _excel_date(float(number), style, epoch)
     return number
@@ -570,10 +590,16 @@ class XlsxStreamWriter:
             return f'<c r="{ref}{middle}{value}{end}'
         if isinstance(value, datetime):
             seconds = value.hour * 3600 + value.minute * 60 + value.second
-            serial = (value.date() - _EXCEL_EPOCH).days + seconds / 86400
+            days = (value.date() - _EXCEL_EPOCH).days
+            if days < _EXCEL_FIRST_TRUE_SERIAL:  # before 1900-03-01: no 1900-02-29 to skip
+                days -= 1
+            serial = days + seconds / 86400
             return f'<c r="{ref}" s="3"><v>{serial!r}</v></c>'
         if isinstance(value, date):
-            return f'<c r="{ref}" s="2"><v>{(value - _EXCEL_EPOCH).days}</v></c>'
+            days = (value - _EXCEL_EPOCH).days
+            if days < _EXCEL_FIRST_TRUE_SERIAL:
+                days -= 1
+            return f'<c r="{ref}" s="2"><v>{days}</v></c>'
         if isinstance(value, dtime):
             seconds = value.hour * 3600 + value.minute * 60 + value.second
             return f'<c r="{ref}" s="4"><v>{(seconds + value.microsecond / 1e6) / 86400!r}</v></c>'

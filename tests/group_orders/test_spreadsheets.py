@@ -1,7 +1,7 @@
 """The streaming XLSX writer and CSV formula safety (no database)."""
 
 import zipfile
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from xml.etree import ElementTree
 
@@ -115,6 +115,160 @@ def _trimmed(rows):
     return out
 
 
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS = f'xmlns="{_MAIN}"'
+_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def _handmade_xlsx(path, rows, *, date1904=False):
+    """A workbook whose first sheet's rows are the given <c> elements, as written (openpyxl is
+    not installed, and xlsxwriter always writes a cached value for a formula). Cell styles:
+    s="1" a date (numFmtId 14), s="2" a date-time (numFmtId 22)."""
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    sheet_data = "".join(f'<row r="{number}">{cells}</row>' for number, cells in enumerate(rows, 1))
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{main}.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" '
+            f'ContentType="{main}.worksheet+xml"/>'
+            f'<Override PartName="/xl/styles.xml" ContentType="{main}.styles+xml"/></Types>'
+        ),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{_PKG_NS}"><Relationship Id="rId1" '
+            f'Type="{_R_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+        ),
+        "xl/workbook.xml": (
+            f'<workbook {_NS} xmlns:r="{_R_NS}">'
+            + ('<workbookPr date1904="1"/>' if date1904 else "")
+            + '<sheets><sheet name="Orders" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{_PKG_NS}">'
+            f'<Relationship Id="rId1" Type="{_R_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{_R_NS}/styles" Target="styles.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/styles.xml": (
+            f'<styleSheet {_NS}><cellXfs count="3"><xf numFmtId="0"/>'
+            '<xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="22" applyNumberFormat="1"/>'
+            "</cellXfs></styleSheet>"
+        ),
+        "xl/worksheets/sheet1.xml": (
+            f"<worksheet {_NS}><sheetData>{sheet_data}</sheetData></worksheet>"
+        ),
+    }
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, xml in parts.items():
+            archive.writestr(
+                name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml
+            )
+    return path
+
+
+# A cell (its reference "@") and the value calamine gives for it (python-calamine 0.9.1).
+FORMULA_AND_ODD_CELLS = {
+    # openpyxl saves every formula so, with no cached value: an empty cell
+    "formula with <v />, as openpyxl writes it": (
+        '<c r="@"><f>CONCATENATE("a","b")</f><v /></c>',
+        "",
+    ),
+    "number formula with no <v>": ('<c r="@"><f>1+1</f></c>', ""),
+    "number formula with a cached value": ('<c r="@"><f>1+1</f><v>2</v></c>', 2),
+    "string formula with an empty <v/>": ('<c r="@" t="str"><f>A1&amp;"x"</f><v/></c>', ""),
+    "string formula with no <v>": ('<c r="@" t="str"><f>A1&amp;"x"</f></c>', ""),
+    "string formula with a cached value": ('<c r="@" t="str"><f>A1&amp;"x"</f><v>kx</v></c>', "kx"),
+    "error cell": ('<c r="@" t="e"><v>#DIV/0!</v></c>', ""),
+    "error formula": ('<c r="@" t="e"><f>1/0</f><v>#DIV/0!</v></c>', ""),
+    "#N/A formula": ('<c r="@" t="e"><f>NA()</f><v>#N/A</v></c>', ""),
+    "inline string formula": ('<c r="@" t="inlineStr"><f>"x"</f><is><t>x</t></is></c>', "x"),
+    "boolean formula, cached TRUE": ('<c r="@" t="b"><f>1=1</f><v>1</v></c>', True),
+    "boolean formula, cached FALSE": ('<c r="@" t="b"><f>1=2</f><v>0</v></c>', False),
+    "boolean formula with an empty <v/>": ('<c r="@" t="b"><f>1=1</f><v/></c>', ""),
+    "date formula with a cached value": (
+        '<c r="@" s="1"><f>DATE(2026,1,2)</f><v>46024</v></c>',
+        date(2026, 1, 2),
+    ),
+    "date formula with an empty <v/>": ('<c r="@" s="1"><f>TODAY()</f><v/></c>', ""),
+    "number cell with an empty <v/>": ('<c r="@"><v/></c>', ""),
+    'number cell (t="n") with an empty <v/>': ('<c r="@" t="n"><v></v></c>', ""),
+    "shared string cell with an empty <v/>": ('<c r="@" t="s"><v/></c>', ""),
+    "untyped cell holding text": ('<c r="@"><v>n/a</v></c>', "n/a"),
+}
+
+
+def _inline(ref, text):
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def _kinds(cells):
+    """Each cell's type, int and float alike: calamine gives every number as a float, the
+    streaming reader a whole number as an int (equal values)."""
+    return [float if type(cell) is int else type(cell) for cell in cells]
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"), FORMULA_AND_ODD_CELLS.values(), ids=list(FORMULA_AND_ODD_CELLS)
+)
+def test_formula_error_and_empty_cells_read_as_calamine_reads_them(tmp_path, cell, expected):
+    # between two text cells, so neither reader trims the cell away as a trailing blank
+    row = _inline("A2", "key") + cell.replace("@", "B2") + _inline("C2", "end")
+    path = _handmade_xlsx(tmp_path / "cell.xlsx", [_inline("A1", "header"), row])
+
+    by_calamine, streamed = _both_readers(path)
+
+    assert by_calamine[1] == (2, ["key", expected, "end"])
+    assert streamed[1] == (2, ["key", expected, "end"])
+    assert _kinds(streamed[1][1]) == _kinds(by_calamine[1][1])  # True == 1, but not the same
+
+
+def test_a_big_sheet_with_uncomputed_formulas_and_errors_is_read_to_the_end(tmp_path):
+    """The streaming reader used to raise on a formula with no cached value: the import job
+    failed after committing the batches before it. Such a cell is now blank, so its row is
+    rejected ("is required") as calamine's blank would be, and the rows after it are read."""
+    from group_orders.spreadsheets import is_blank, xlsx_rows
+
+    header = ["external_id", "first_name", "last_name", "email", "service_type"]
+    good = ["E-{n}", "Ada", "Lovelace", "ada{n}@example.com", "portrait"]
+    uncomputed = {
+        "first_name": '<c r="@" t="str"><f>CONCATENATE("a","b")</f><v/></c>',
+        "last_name": '<c r="@"><f>1+1</f><v /></c>',
+        "email": '<c r="@" t="e"><f>1/0</f><v>#DIV/0!</v></c>',
+    }
+    rows = [header]
+    for n in range(2, 7):
+        rows.append([text.format(n=n) for text in good])
+    for offset, (column, cell) in enumerate(uncomputed.items()):
+        rows[2 + offset][header.index(column)] = cell
+    xml_rows = [
+        "".join(
+            text.replace("@", f"{letter}{number}")
+            if text.startswith("<c ")
+            else _inline(f"{letter}{number}", text)
+            for letter, text in zip("ABCDE", cells, strict=True)
+        )
+        for number, cells in enumerate(rows, 1)
+    ]
+    path = _handmade_xlsx(tmp_path / "uncomputed.xlsx", xml_rows)
+
+    with open(path, "rb") as handle:
+        streamed = list(xlsx_rows(handle, stream_above=0))  # read as a big sheet is
+    with open(path, "rb") as handle:
+        by_calamine = list(xlsx_rows(handle))
+
+    assert streamed == by_calamine
+    assert [number for number, _ in streamed] == [1, 2, 3, 4, 5, 6]
+    assert streamed[-1][1] == ["E-6", "Ada", "Lovelace", "ada6@example.com", "portrait"]
+    for number, column in ((3, "first_name"), (4, "last_name"), (5, "email")):
+        cells = streamed[number - 1][1]
+        assert cells[header.index(column)] == "", column  # a required column left blank
+        assert not is_blank(cells)  # a row to reject with a reason, not to skip
+
+
 def test_the_streaming_reader_reads_what_calamine_reads(tmp_path):
     import xlsxwriter
 
@@ -137,9 +291,98 @@ def test_the_streaming_reader_reads_what_calamine_reads(tmp_path):
     sheet.write_row(4, 1, ["Grace", "", "", "", "", 7, True])
     workbook.close()
 
-    for workbook_path in (path, FIXTURES / "orders.xlsx"):
+    # formula, error and empty-valued cells, one a row, in the second column
+    odd_cells = _handmade_xlsx(
+        tmp_path / "formulas.xlsx",
+        [
+            _inline(f"A{number}", "key") + cell.replace("@", f"B{number}")
+            for number, (cell, _) in enumerate(FORMULA_AND_ODD_CELLS.values(), 1)
+        ],
+    )
+
+    for workbook_path in (path, FIXTURES / "orders.xlsx", odd_cells):
         by_calamine, streamed = _both_readers(workbook_path)
         assert _trimmed(streamed) == _trimmed(by_calamine), workbook_path
+
+
+# Excel's 1900 system: serial 1 is 1900-01-01, 60 the fictitious 1900-02-29, 61 1900-03-01
+EARLY_AND_ORDINARY_DATES = {
+    date(1900, 1, 1): "1",
+    date(1900, 2, 28): "59",
+    date(1900, 3, 1): "61",
+    date(2026, 12, 7): "46363",
+    datetime(1900, 1, 1, 9, 30): "1.3958333333333333",  # noqa: DTZ001
+    datetime(1900, 2, 28, 23, 59, 59): "59.99998842592593",  # noqa: DTZ001
+    datetime(1900, 3, 1, 12, 0): "61.5",  # noqa: DTZ001
+    datetime(2026, 12, 7, 14, 30): "46363.604166666664",  # noqa: DTZ001
+}
+
+
+def test_dates_round_trip_with_the_serials_excel_gives_them(tmp_path):
+    """Serials as Excel (and openpyxl) count them, also before 1900-03-01; both readers give
+    the dates back. (A date-time at midnight is left out: calamine reads it as a date.)"""
+    path = tmp_path / "dates.xlsx"
+    writer = XlsxStreamWriter(path)
+    writer.write_row(["value"], bold=True)
+    writer.write_rows([[value] for value in EARLY_AND_ORDINARY_DATES])
+    writer.close()
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+
+    by_calamine, streamed = _both_readers(path)
+
+    cells = ElementTree.fromstring(sheet).iter(f"{{{_MAIN}}}c")
+    serials = [cell.findtext(f"{{{_MAIN}}}v") for cell in cells]
+    assert serials[1:] == list(EARLY_AND_ORDINARY_DATES.values())
+    read_back = list(EARLY_AND_ORDINARY_DATES)
+    assert [cells[0] for _, cells in by_calamine[1:]] == read_back
+    assert [cells[0] for _, cells in streamed[1:]] == read_back
+    assert _kinds(cells[0] for _, cells in streamed) == _kinds(cells[0] for _, cells in by_calamine)
+
+
+def _calamine_day(serial: int, *, date1904: bool = False) -> date:
+    """The day calamine gives a date-formatted serial: in the 1900 system serials below 60
+    count from 1899-12-31, and 60 (Excel's 1900-02-29, which never was) is 1900-02-28."""
+    if date1904:
+        return date(1904, 1, 1) + timedelta(days=serial)
+    return date(1899, 12, 31 if serial < 60 else 30) + timedelta(days=serial)
+
+
+@pytest.mark.parametrize("date1904", [False, True], ids=["1900 system", "1904 system"])
+def test_serials_read_as_calamine_reads_them(tmp_path, date1904):
+    serials = [*range(1, 63), 1462, 46363]
+    date_times = ["1.5", "59.75", "60.5", "61.25", "46363.75"]
+    rows = [f'<c r="A{n}" s="1"><v>{serial}</v></c>' for n, serial in enumerate(serials, 1)]
+    rows += [
+        f'<c r="A{n}" s="2"><v>{serial}</v></c>'
+        for n, serial in enumerate(date_times, len(rows) + 1)
+    ]
+    # past 9999-12-31: no date, the number (the streaming reader used to raise)
+    rows.append(f'<c r="A{len(rows) + 1}" s="1"><v>2958466</v></c>')
+    path = _handmade_xlsx(tmp_path / "serials.xlsx", rows, date1904=date1904)
+
+    by_calamine, streamed = _both_readers(path)
+
+    def at(serial):
+        whole = int(float(serial))
+        day = _calamine_day(whole, date1904=date1904)
+        moment = datetime(day.year, day.month, day.day)  # noqa: DTZ001
+        return moment + timedelta(days=float(serial) - whole)
+
+    expected = [
+        *(_calamine_day(serial, date1904=date1904) for serial in serials),
+        *(at(serial) for serial in date_times),
+        2958466.0,
+    ]
+    assert [cells[0] for _, cells in by_calamine] == expected
+    assert [cells[0] for _, cells in streamed] == expected
+    assert _kinds(cells[0] for _, cells in streamed) == _kinds(cells[0] for _, cells in by_calamine)
+    if not date1904:
+        assert expected[0] == date(1900, 1, 1)
+        assert expected[58:61] == [date(1900, 2, 28), date(1900, 2, 28), date(1900, 3, 1)]
+        assert expected[-4] == datetime(1900, 2, 28, 12, 0)  # noqa: DTZ001 - serial 60.5
+    else:
+        assert expected[58:61] == [date(1904, 2, 29), date(1904, 3, 1), date(1904, 3, 2)]
 
 
 def test_the_streaming_reader_reads_our_own_reports(tmp_path):
