@@ -95,6 +95,16 @@ class GroupOrder(models.Model):
     def __str__(self) -> str:
         return f"Group order {self.public_id}"
 
+    def import_running(self) -> bool:
+        """Its import job is queued, running or waiting to retry: the import, not a processor,
+        sets the status, the counts and the files until it ends."""
+        return (
+            self.job_id is not None
+            and Job.objects.filter(
+                pk=self.job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+            ).exists()
+        )
+
     def email_owed(self) -> list[str]:
         """A new completion is to be announced: forget the last completion e-mail (sent or
         failed), so that `group_order_completed_notify` sends one. The fields it changed."""

@@ -29,6 +29,9 @@ URL_FIELDS = {
     "rejected_orders_xlsx": "rejected_orders_xlsx_url",
 }
 PROCESSOR_FIELDS = frozenset({"status", "queue_job_id", *COUNT_FIELDS, *URL_FIELDS})
+# what the import sets while it runs, by the API's names (the changes use the model's)
+IMPORT_OWNED = {"status": "status", **{name: name for name in COUNT_FIELDS}, **URL_FIELDS}
+_API_NAME = {field: name for name, field in URL_FIELDS.items()}
 _url = URLValidator(schemes=["http", "https"])
 
 
@@ -206,15 +209,25 @@ def group_order_update(
 
     Locks the row, checks If-Match's version, refuses counts where successful + rejected
     exceed total, saves only what changed (with a history row naming the actor) and bumps
-    `version`. When it makes the group order complete (`completed`), the caller e-mails the
-    uploader once this has committed (`group_order_completed_notify`), so that an API call can
-    answer mandrill-email-failed when that fails; the update stands either way.
+    `version`. While the platform's own import of the file runs (or waits to retry), its
+    status, counts and files are the import's: a change to them is refused (invalid-param
+    naming the first), `queue_job_id` may still change. When it makes the group order
+    complete (`completed`), the caller e-mails the uploader once this has committed
+    (`group_order_completed_notify`), so that an API call can answer mandrill-email-failed
+    when that fails; the update stands either way.
     """
     clean = _clean_changes(changes)
     result = GroupOrderUpdated(group_order=group_order)
     with transaction.atomic():
         locked = GroupOrder.objects.select_for_update().get(pk=group_order.pk)
         check_version(expected=expected_version, actual=locked.version)
+        held = [name for name, field in IMPORT_OWNED.items() if field in clean]
+        if held and locked.import_running():
+            raise InvalidParam(
+                held[0],
+                "The import of this file is still running: it sets the status, the counts "
+                "and the files when it ends.",
+            )
         changed = [name for name, value in clean.items() if getattr(locked, name) != value]
         result.group_order = locked
         if not changed:
@@ -237,9 +250,10 @@ def group_order_update(
                 locked.finished_at = None
                 fields.append("finished_at")
         locked.version += 1
-        _stamp(locked, actor, "Updated " + ", ".join(changed))
+        names = [_API_NAME.get(name, name) for name in changed]
+        _stamp(locked, actor, "Updated " + ", ".join(names))
         locked.save(update_fields=fields)
-        result.changed = changed
+        result.changed = names
         result.completed = locked.status == GroupOrder.Status.COMPLETE and not was_complete
     locked.refresh_from_db()
     result.group_order = locked

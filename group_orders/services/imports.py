@@ -647,6 +647,7 @@ def _complete(
         locked.progress = 100
         locked.finished_at = timezone.now()
         locked.timings = timings
+        locked.email_owed()  # this completion is announced, whatever was announced before
         locked.version += 1
         locked._change_reason = f"Import complete ({actor.display})"[:100]
         locked.save()

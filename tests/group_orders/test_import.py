@@ -11,9 +11,14 @@ from django.core import mail
 from python_calamine import CalamineWorkbook
 
 from accounts.actors import Actor
+from config.api.errors import InvalidParam
 from group_orders.models import GroupOrder, ImportBatch, Job, RejectedRow
 from group_orders.services import imports, jobs
-from group_orders.services.group_orders import group_order_rerun, group_order_submit
+from group_orders.services.group_orders import (
+    group_order_rerun,
+    group_order_submit,
+    group_order_update,
+)
 from group_orders.services.jobs import job_execute
 from group_orders.services.uploads import upload_check
 from orders.models import Order
@@ -501,6 +506,63 @@ def test_killed_before_the_email_went_out_the_retry_sends_it(
     assert len(mail.outbox) == 1 and group_order.email_sent_at is not None
     assert Order.objects.count() == 5
     assert group_order.timings["attempt"] == 1  # nothing imported or built again
+
+
+def test_a_processor_cannot_complete_a_group_order_while_its_import_runs(
+    uploader, django_capture_on_commit_callbacks
+):
+    # uploaded and committed; the import job is queued (its on-commit enqueue not run yet)
+    with django_capture_on_commit_callbacks(execute=False) as enqueue:
+        group_order = group_order_submit(
+            file=fixture_file("orders_valid.csv"),
+            filename="orders.csv",
+            actor=Actor.for_user(uploader),
+            client=None,
+        )
+    assert group_order.import_running()
+    processor = Actor.for_user(EmployeeFactory().user)
+    refused = {
+        "status": {"status": "complete"},
+        "total_orders": {"successful_orders": 5, "total_orders": 5},
+        "normalized_csv": {"normalized_csv": "https://files.example.com/n.csv"},
+    }
+    for param, changes in refused.items():
+        with pytest.raises(InvalidParam) as refusal:
+            group_order_update(group_order=group_order, actor=processor, changes=changes)
+        assert list(refusal.value.errors) == [param]
+        assert "still running" in refusal.value.errors[param][0]
+    updated = group_order_update(
+        group_order=group_order, actor=processor, changes={"queue_job_id": "q-7"}
+    )
+    assert updated.changed == ["queue_job_id"] and mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        for callback in enqueue:
+            callback()
+    group_order.refresh_from_db()
+    assert group_order.status == GroupOrder.Status.COMPLETE and not group_order.import_running()
+    assert (group_order.total_orders, group_order.successful_orders) == (5, 5)
+    assert len(mail.outbox) == 1 and "5 orders created" in mail.outbox[0].subject
+    # once the import is over, the processor's word counts again
+    later = group_order_update(
+        group_order=group_order, actor=processor, changes={"normalized_csv": "https://x.example/n"}
+    )
+    assert later.changed == ["normalized_csv"]
+
+
+def test_the_import_completing_is_announced_even_after_an_earlier_completion_was(
+    run_import, django_capture_on_commit_callbacks
+):
+    # a completion announced before (a processor's, an earlier run of the same job): the
+    # import's own completion, with its counts and new files, is announced too
+    group_order = run_import(fixture_file("orders_valid.csv"))
+    assert len(mail.outbox) == 1
+    job = group_order.job
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED, attempts=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_execute(job_id=job.pk, worker_id="w-2") == Job.Status.SUCCEEDED
+    group_order.refresh_from_db()
+    assert len(mail.outbox) == 2 and group_order.email_sent_at is not None
+    assert Order.objects.count() == 5
 
 
 def test_a_job_that_cannot_run_at_all_fails_the_group_order(
