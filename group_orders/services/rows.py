@@ -64,6 +64,7 @@ _TIME_12H = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([ap])\.?m\.?", re.IGN
 _ADDON_SPLIT = re.compile(r"[,;|]")
 _MONEY_JUNK = re.compile(r"[\s$€£¥]|USD|EUR|GBP|CAD", re.IGNORECASE)
 _MAX_TOTAL = Decimal("99999999.9999")
+_UNITS = Decimal(1)  # quantize to whole units
 _PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d+)?").fullmatch
 
 NAME_MAX = 150
@@ -502,8 +503,11 @@ class RowNormaliser:
             raise _Reject("must not be negative.")
         if value > _MAX_TOTAL:
             raise _Reject("is too large.")
-        if value.as_tuple().exponent < -4:
+        exponent = value.as_tuple().exponent
+        if exponent < -4:
             raise _Reject("has more than 4 decimals.")
+        if exponent > 0:  # 1e3, 1.5E+3: written out (1000, 1500), not as the exponent form
+            value = value.quantize(_UNITS)
         return value
 
 

@@ -185,6 +185,14 @@ def test_amounts(normaliser, cell, expected):
 
 
 @pytest.mark.parametrize(
+    ("cell", "text"), [("1e3", "1000"), ("1.5E+3", "1500"), ("2.50e1", "25.0")]
+)
+def test_amounts_in_exponent_form_are_written_out(normaliser, cell, text):
+    # the normalized CSV shows str() of the value: 1000, not 1E+3
+    assert str(value(normaliser, "order_total", cell)) == text
+
+
+@pytest.mark.parametrize(
     ("cell", "reason"),
     [
         ("-5", "must not be negative"),
