@@ -48,6 +48,7 @@ from group_orders.services.rows import Catalogue, RowNormaliser, report_columns,
 from group_orders.services.uploads import max_upload_bytes, setting, xlsx_stream_above
 from group_orders.spreadsheets import csv_rows, is_blank, xlsx_rows
 from orders.models import Order
+from orders.selectors import orders_of_callers_clients
 from orders.services import (
     OrderColumns,
     PreparedOrders,
@@ -354,19 +355,34 @@ class BatchImporter:
             )
         if not orders:
             return clashes
-        existing = Order.objects.filter(external_id__any_of=external_ids).values_list(
-            "external_id", "group_order_id", "number"
+        existing = list(
+            Order.objects.filter(external_id__any_of=external_ids).values_list(
+                "external_id", "group_order_id", "number", "pk"
+            )
         )
-        for external_id, group_order_id, number in existing:
+        others = [
+            pk for _, group_order_id, _, pk in existing if group_order_id != self.group_order.pk
+        ]
+        # the uploader learns the number of an order they may see, not another client's
+        seen = (
+            set(
+                orders_of_callers_clients(
+                    Order.objects.filter(pk__in=others), self.group_order.uploader
+                ).values_list("pk", flat=True)
+            )
+            if others
+            else set()
+        )
+        for external_id, group_order_id, number, pk in existing:
             if group_order_id == self.group_order.pk:
                 clashes[external_id] = (
                     f"external_id: '{external_id}' is also on an earlier row of this file "
                     f"(order {number})."
                 )
             else:
+                which = f" (order {number})" if pk in seen else ""
                 clashes[external_id] = (
-                    f"external_id: an order with external_id '{external_id}' already exists "
-                    f"(order {number})."
+                    f"external_id: an order with external_id '{external_id}' already exists{which}."
                 )
         return clashes
 

@@ -115,6 +115,22 @@ def test_the_client_of_the_upload_owns_the_orders(run_import):
     ) == {client.pk}
 
 
+def test_a_clash_names_the_existing_order_only_to_an_uploader_who_may_see_it(run_import):
+    mine, theirs = ClientFactory(), ClientFactory()
+    OrderFactory(customer=mine, external_id="E-1", number="MINE-1")
+    OrderFactory(customer=theirs, external_id="E-2", number="THEIRS-2")
+    rows = io.BytesIO(csv_bytes([order_row(1), order_row(2)]))
+    client_upload = run_import(rows, client=mine, user=mine.user)
+    assert reasons(client_upload) == {
+        2: ["external_id: an order with external_id 'E-1' already exists (order MINE-1)."],
+        3: ["external_id: an order with external_id 'E-2' already exists."],
+    }
+    staff_upload = run_import(io.BytesIO(csv_bytes([order_row(2)])))  # staff see every order
+    assert reasons(staff_upload) == {
+        2: ["external_id: an order with external_id 'E-2' already exists (order THEIRS-2)."]
+    }
+
+
 def test_the_three_report_files(run_import):
     group_order = run_import(fixture_file("orders_mixed.csv"))
     normalized = read_csv(group_order.normalized_csv)
