@@ -26,6 +26,7 @@ from stages.models import OrderStage, OrderStatus
 from tests.factories import ClientFactory, EmployeeFactory
 from tests.factories.group_orders import catalogue, csv_bytes, fixture_file, order_row
 from tests.factories.orders import OrderFactory
+from tests.factories.spreadsheets import handmade_xlsx, inline_cell
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +130,32 @@ def test_a_clash_names_the_existing_order_only_to_an_uploader_who_may_see_it(run
     assert reasons(staff_upload) == {
         2: ["external_id: an order with external_id 'E-2' already exists (order THEIRS-2)."]
     }
+
+
+def test_a_formula_cell_without_a_value_in_a_big_workbook_rejects_its_row(run_import, settings):
+    """A formula openpyxl saved (no cached value) read by the streaming reader, as a big sheet
+    is: it failed the job after earlier batches had committed; now its row is rejected."""
+    settings.ORDERDESK_GROUP_ORDER_XLSX_STREAM_ABOVE_BYTES = 0
+    settings.ORDERDESK_GROUP_ORDER_BATCH_SIZE = 2
+    columns = list(order_row(1))
+    rows = ["".join(inline_cell(f"{chr(65 + at)}1", name) for at, name in enumerate(columns))]
+    for n in range(1, 6):
+        cells = [
+            inline_cell(f"{chr(65 + at)}{n + 1}", text)
+            for at, text in enumerate(order_row(n).values())
+        ]
+        if n == 4:
+            cells[columns.index("last_name")] = (
+                f'<c r="C{n + 1}"><f>CONCATENATE("a","b")</f><v /></c>'
+            )
+        rows.append("".join(cells))
+    workbook = handmade_xlsx(io.BytesIO(), rows)
+    workbook.seek(0)
+    group_order = run_import(workbook, filename="orders.xlsx")
+    assert group_order.status == GroupOrder.Status.COMPLETE, group_order.error
+    assert (group_order.total_orders, group_order.successful_orders) == (5, 4)
+    assert reasons(group_order) == {5: ["last_name: is required."]}
+    assert Order.objects.filter(group_order=group_order).count() == 4
 
 
 def test_the_three_report_files(run_import):

@@ -9,6 +9,7 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from group_orders.spreadsheets import XlsxStreamWriter, formula_safe
+from tests.factories.spreadsheets import MAIN_NS, handmade_xlsx, inline_cell
 
 
 @pytest.mark.parametrize(
@@ -115,61 +116,6 @@ def _trimmed(rows):
     return out
 
 
-_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_NS = f'xmlns="{_MAIN}"'
-_R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-
-
-def _handmade_xlsx(path, rows, *, date1904=False):
-    """A workbook whose first sheet's rows are the given <c> elements, as written (openpyxl is
-    not installed, and xlsxwriter always writes a cached value for a formula). Cell styles:
-    s="1" a date (numFmtId 14), s="2" a date-time (numFmtId 22)."""
-    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
-    sheet_data = "".join(f'<row r="{number}">{cells}</row>' for number, cells in enumerate(rows, 1))
-    parts = {
-        "[Content_Types].xml": (
-            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-            '<Default Extension="rels" ContentType="application/'
-            'vnd.openxmlformats-package.relationships+xml"/>'
-            '<Default Extension="xml" ContentType="application/xml"/>'
-            f'<Override PartName="/xl/workbook.xml" ContentType="{main}.sheet.main+xml"/>'
-            '<Override PartName="/xl/worksheets/sheet1.xml" '
-            f'ContentType="{main}.worksheet+xml"/>'
-            f'<Override PartName="/xl/styles.xml" ContentType="{main}.styles+xml"/></Types>'
-        ),
-        "_rels/.rels": (
-            f'<Relationships xmlns="{_PKG_NS}"><Relationship Id="rId1" '
-            f'Type="{_R_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-        ),
-        "xl/workbook.xml": (
-            f'<workbook {_NS} xmlns:r="{_R_NS}">'
-            + ('<workbookPr date1904="1"/>' if date1904 else "")
-            + '<sheets><sheet name="Orders" sheetId="1" r:id="rId1"/></sheets></workbook>'
-        ),
-        "xl/_rels/workbook.xml.rels": (
-            f'<Relationships xmlns="{_PKG_NS}">'
-            f'<Relationship Id="rId1" Type="{_R_NS}/worksheet" Target="worksheets/sheet1.xml"/>'
-            f'<Relationship Id="rId2" Type="{_R_NS}/styles" Target="styles.xml"/>'
-            "</Relationships>"
-        ),
-        "xl/styles.xml": (
-            f'<styleSheet {_NS}><cellXfs count="3"><xf numFmtId="0"/>'
-            '<xf numFmtId="14" applyNumberFormat="1"/><xf numFmtId="22" applyNumberFormat="1"/>'
-            "</cellXfs></styleSheet>"
-        ),
-        "xl/worksheets/sheet1.xml": (
-            f"<worksheet {_NS}><sheetData>{sheet_data}</sheetData></worksheet>"
-        ),
-    }
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, xml in parts.items():
-            archive.writestr(
-                name, '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml
-            )
-    return path
-
-
 # A cell (its reference "@") and the value calamine gives for it (python-calamine 0.9.1).
 FORMULA_AND_ODD_CELLS = {
     # openpyxl saves every formula so, with no cached value: an empty cell
@@ -201,10 +147,6 @@ FORMULA_AND_ODD_CELLS = {
 }
 
 
-def _inline(ref, text):
-    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
-
-
 def _kinds(cells):
     """Each cell's type, int and float alike: calamine gives every number as a float, the
     streaming reader a whole number as an int (equal values)."""
@@ -216,8 +158,8 @@ def _kinds(cells):
 )
 def test_formula_error_and_empty_cells_read_as_calamine_reads_them(tmp_path, cell, expected):
     # between two text cells, so neither reader trims the cell away as a trailing blank
-    row = _inline("A2", "key") + cell.replace("@", "B2") + _inline("C2", "end")
-    path = _handmade_xlsx(tmp_path / "cell.xlsx", [_inline("A1", "header"), row])
+    row = inline_cell("A2", "key") + cell.replace("@", "B2") + inline_cell("C2", "end")
+    path = handmade_xlsx(tmp_path / "cell.xlsx", [inline_cell("A1", "header"), row])
 
     by_calamine, streamed = _both_readers(path)
 
@@ -248,12 +190,12 @@ def test_a_big_sheet_with_uncomputed_formulas_and_errors_is_read_to_the_end(tmp_
         "".join(
             text.replace("@", f"{letter}{number}")
             if text.startswith("<c ")
-            else _inline(f"{letter}{number}", text)
+            else inline_cell(f"{letter}{number}", text)
             for letter, text in zip("ABCDE", cells, strict=True)
         )
         for number, cells in enumerate(rows, 1)
     ]
-    path = _handmade_xlsx(tmp_path / "uncomputed.xlsx", xml_rows)
+    path = handmade_xlsx(tmp_path / "uncomputed.xlsx", xml_rows)
 
     with open(path, "rb") as handle:
         streamed = list(xlsx_rows(handle, stream_above=0))  # read as a big sheet is
@@ -292,10 +234,10 @@ def test_the_streaming_reader_reads_what_calamine_reads(tmp_path):
     workbook.close()
 
     # formula, error and empty-valued cells, one a row, in the second column
-    odd_cells = _handmade_xlsx(
+    odd_cells = handmade_xlsx(
         tmp_path / "formulas.xlsx",
         [
-            _inline(f"A{number}", "key") + cell.replace("@", f"B{number}")
+            inline_cell(f"A{number}", "key") + cell.replace("@", f"B{number}")
             for number, (cell, _) in enumerate(FORMULA_AND_ODD_CELLS.values(), 1)
         ],
     )
@@ -331,8 +273,8 @@ def test_dates_round_trip_with_the_serials_excel_gives_them(tmp_path):
 
     by_calamine, streamed = _both_readers(path)
 
-    cells = ElementTree.fromstring(sheet).iter(f"{{{_MAIN}}}c")
-    serials = [cell.findtext(f"{{{_MAIN}}}v") for cell in cells]
+    cells = ElementTree.fromstring(sheet).iter(f"{{{MAIN_NS}}}c")
+    serials = [cell.findtext(f"{{{MAIN_NS}}}v") for cell in cells]
     assert serials[1:] == list(EARLY_AND_ORDINARY_DATES.values())
     read_back = list(EARLY_AND_ORDINARY_DATES)
     assert [cells[0] for _, cells in by_calamine[1:]] == read_back
@@ -359,7 +301,7 @@ def test_serials_read_as_calamine_reads_them(tmp_path, date1904):
     ]
     # past 9999-12-31: no date, the number (the streaming reader used to raise)
     rows.append(f'<c r="A{len(rows) + 1}" s="1"><v>2958466</v></c>')
-    path = _handmade_xlsx(tmp_path / "serials.xlsx", rows, date1904=date1904)
+    path = handmade_xlsx(tmp_path / "serials.xlsx", rows, date1904=date1904)
 
     by_calamine, streamed = _both_readers(path)
 
