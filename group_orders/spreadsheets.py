@@ -32,6 +32,8 @@ from typing import Any, BinaryIO
 
 EXCEL_MAX_CELL_CHARS = 32767
 _EXCEL_EPOCH = date(1899, 12, 30)
+# <workbookPr date1904="1"/> (or "true": the schema's boolean allows both)
+_DATE_1904 = re.compile(rb'date1904="(?:1|true)"')
 # Excel's 1900 date system counts a 1900-02-29 that never was (serial 60, after Lotus 1-2-3):
 # serial 1 is 1900-01-01 and serial 61 (1899-12-30 + 61 days) is 1900-03-01
 _EXCEL_FIRST_TRUE_SERIAL = 61
@@ -263,7 +265,7 @@ def xlsx_rows_streaming(
     try:
         sheet_path = _first_sheet_path(archive)
         workbook = archive.read("xl/workbook.xml")
-        epoch = date(1904, 1, 1) if b'date1904="1"' in workbook else _EXCEL_EPOCH
+        epoch = date(1904, 1, 1) if _DATE_1904.search(workbook) else _EXCEL_EPOCH
         shared: list[str] = []
         if "xl/sharedStrings.xml" in archive.namelist():
             with archive.open("xl/sharedStrings.xml") as stream:
@@ -321,7 +323,7 @@ def _cell_value(cell, shared: list[str], styles: dict[int, str], epoch: date) ->
     if kind == "s":
         return shared[int(value)]
     if kind == "b":
-        return value == "1"
+        return value == "1" or value.lower() == "true"
     if kind == "str":
         return _unescape(value)
     if _INT.fullmatch(value):

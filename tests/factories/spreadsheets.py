@@ -9,10 +9,11 @@ _R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
 
-def handmade_xlsx(path, rows, *, date1904=False):
+def handmade_xlsx(path, rows, *, date1904: bool | str = False):
     """A workbook whose first sheet's rows are the given <c> elements, as written (openpyxl is
     not installed, and xlsxwriter always writes a cached value for a formula). Cell styles:
-    s="1" a date (numFmtId 14), s="2" a date-time (numFmtId 22)."""
+    s="1" a date (numFmtId 14), s="2" a date-time (numFmtId 22). `date1904`: True writes
+    date1904="1"; a text is written as given (the schema's boolean also allows "true")."""
     main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
     sheet_data = "".join(f'<row r="{number}">{cells}</row>' for number, cells in enumerate(rows, 1))
     parts = {
@@ -32,7 +33,11 @@ def handmade_xlsx(path, rows, *, date1904=False):
         ),
         "xl/workbook.xml": (
             f'<workbook {_NS} xmlns:r="{_R_NS}">'
-            + ('<workbookPr date1904="1"/>' if date1904 else "")
+            + (
+                f'<workbookPr date1904="{"1" if date1904 is True else date1904}"/>'
+                if date1904
+                else ""
+            )
             + '<sheets><sheet name="Orders" sheetId="1" r:id="rId1"/></sheets></workbook>'
         ),
         "xl/_rels/workbook.xml.rels": (

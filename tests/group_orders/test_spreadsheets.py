@@ -135,6 +135,9 @@ FORMULA_AND_ODD_CELLS = {
     "boolean formula, cached TRUE": ('<c r="@" t="b"><f>1=1</f><v>1</v></c>', True),
     "boolean formula, cached FALSE": ('<c r="@" t="b"><f>1=2</f><v>0</v></c>', False),
     "boolean formula with an empty <v/>": ('<c r="@" t="b"><f>1=1</f><v/></c>', ""),
+    'boolean cell written "true"': ('<c r="@" t="b"><v>true</v></c>', True),
+    'boolean cell written "TRUE"': ('<c r="@" t="b"><v>TRUE</v></c>', True),
+    'boolean cell written "false"': ('<c r="@" t="b"><v>false</v></c>', False),
     "date formula with a cached value": (
         '<c r="@" s="1"><f>DATE(2026,1,2)</f><v>46024</v></c>',
         date(2026, 1, 2),
@@ -290,7 +293,9 @@ def _calamine_day(serial: int, *, date1904: bool = False) -> date:
     return date(1899, 12, 31 if serial < 60 else 30) + timedelta(days=serial)
 
 
-@pytest.mark.parametrize("date1904", [False, True], ids=["1900 system", "1904 system"])
+@pytest.mark.parametrize(
+    "date1904", [False, True, "true"], ids=["1900 system", "1904 system", "1904 system, true"]
+)
 def test_serials_read_as_calamine_reads_them(tmp_path, date1904):
     serials = [*range(1, 63), 1462, 46363]
     date_times = ["1.5", "59.75", "60.5", "61.25", "46363.75"]
