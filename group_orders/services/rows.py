@@ -65,6 +65,7 @@ _ADDON_SPLIT = re.compile(r"[,;|]")
 _MONEY_JUNK = re.compile(r"[\s$€£¥]|USD|EUR|GBP|CAD", re.IGNORECASE)
 _MAX_TOTAL = Decimal("99999999.9999")
 _UNITS = Decimal(1)  # quantize to whole units
+_FIRST_DAY = date(1900, 1, 1)
 _PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d+)?").fullmatch
 
 NAME_MAX = 150
@@ -393,6 +394,13 @@ class RowNormaliser:
     # ------------------------------------------------------------------ dates, numbers
 
     def _date(self, cell: Any) -> date | None:
+        value = self._parse_date(cell)
+        if value is not None and value < _FIRST_DAY:
+            # a typo (0026 for 2026); Excel has no day before 1900 either
+            raise _Reject(f"{value.isoformat()} is before 1900.")
+        return value
+
+    def _parse_date(self, cell: Any) -> date | None:
         if isinstance(cell, datetime):
             return cell.date()
         if isinstance(cell, date):

@@ -110,6 +110,14 @@ def test_malformed_dates_are_rejected(normaliser, cell):
     assert "is not a date" in error(normaliser, "order_date", cell)
 
 
+@pytest.mark.parametrize(
+    ("cell", "shown"), [("0026-03-15", "0026-03-15"), (date(1899, 12, 31), "1899-12-31")]
+)
+def test_dates_before_1900_are_rejected(normaliser, cell, shown):
+    assert error(normaliser, "order_date", cell) == f"order_date: {shown} is before 1900."
+    assert value(normaliser, "order_date", "1900-01-01") == date(1900, 1, 1)
+
+
 def test_day_first_dates_with_the_setting(settings, normaliser):
     settings.ORDERDESK_GROUP_ORDER_DATE_ORDER = "DMY"
     day_first = RowNormaliser(
