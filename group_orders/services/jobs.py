@@ -517,7 +517,9 @@ def job_execute(*, job_id: int, worker_id: str | None = None) -> str:
         return "lease-lost"
     except Exception as exc:
         permanent = isinstance(exc, (PermanentJobError, LookupError))
-        error = "".join(traceback.format_exception_only(exc)).strip()
+        # the first paragraph is what users are shown (the group order's `error`): a
+        # permanent error's own words, otherwise the exception's class and message
+        error = str(exc) if isinstance(exc, PermanentJobError) else f"{type(exc).__name__}: {exc}"
         logger.exception("job %s (%s) attempt %s failed", job_id, job.kind, job.attempts)
         _drop_if_unusable()
         try:

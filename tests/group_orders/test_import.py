@@ -617,5 +617,5 @@ def test_a_job_that_cannot_run_at_all_fails_the_group_order(
         group_order_rerun(group_order=group_order, actor=Actor.for_user(uploader))
     group_order.refresh_from_db()
     assert group_order.status == GroupOrder.Status.FAILED
-    assert "no longer in the storage" in group_order.error
+    assert group_order.error.startswith("The uploaded file is no longer in the storage")
     assert group_order.job.status == Job.Status.FAILED and group_order.job.attempts == 1
