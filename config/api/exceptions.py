@@ -46,12 +46,21 @@ def _has_required_code(codes) -> bool:
 def _from_validation_error(exc: drf.ValidationError) -> errors.ApiError:
     fields = _flatten(exc.detail)
     names = ", ".join(fields)
+    # one parameter with one reason reads as the platform's own refusals do ("Invalid
+    # parameter: email. Enter a valid email address."); several are listed by name
+    only, reason = None, None
+    if len(fields) == 1:
+        ((only, reasons),) = fields.items()
+        reason = reasons[0] if len(reasons) == 1 else None
     if _has_required_code(exc.get_codes()):
+        if reason is not None:
+            return errors.MissingParam(only, reason, errors=fields)
         missing = errors.MissingParam("params", errors=fields)
         missing.message = f"Missing or invalid parameters: {names}."
         return missing
-    invalid = errors.InvalidParam(None, f"Invalid parameters: {names}.", errors=fields)
-    return invalid
+    if reason is not None:
+        return errors.InvalidParam(only, reason, errors=fields)
+    return errors.InvalidParam(None, f"Invalid parameters: {names}.", errors=fields)
 
 
 def as_api_error(exc: Exception) -> errors.ApiError | None:
