@@ -167,7 +167,12 @@ class RejectedRow(models.Model):
 
     @property
     def reason(self) -> str:
-        return "; ".join(self.reasons)
+        return reasons_text(self.reasons)
+
+
+def reasons_text(reasons: list[str]) -> str:
+    """A rejected row's reasons as one text: each is a sentence with its own full stop."""
+    return " ".join(reasons)
 
 
 class Job(models.Model):

@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from accounts.actors import Actor
 from config.api.errors import InvalidParam
-from group_orders.models import GroupOrder, ImportBatch, RejectedRow
+from group_orders.models import GroupOrder, ImportBatch, RejectedRow, reasons_text
 from group_orders.services.columns import COLUMN_NAMES
 from group_orders.services.jobs import JobContext, LeaseLost, PermanentJobError
 from group_orders.services.notifications import group_order_completed_notify
@@ -505,7 +505,7 @@ class BatchImporter:
 
 def _rejected_report_row(item: _Rejected) -> list[Any]:
     cells = [storable(cell) if type(cell) is str else cell for cell in item.row.cells]
-    return ["; ".join(item.reasons), item.row.number, *cells]
+    return [reasons_text(item.reasons), item.row.number, *cells]
 
 
 def _replay(

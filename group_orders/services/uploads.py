@@ -289,7 +289,11 @@ def _check_xlsx(file: BinaryIO, size: int) -> CheckedFile:
     except InvalidParam:
         raise
     except Exception as exc:  # calamine: XmlError, ZipError, CalamineError...
-        raise _refuse(f"The workbook cannot be read: {exc}".strip()[:300]) from None
+        raise _refuse(
+            "The workbook cannot be read: it is damaged or was not saved by a spreadsheet "
+            "program. Open it in Excel or LibreOffice, save it again as .xlsx (or as CSV) and "
+            f"upload that. (Detail: {str(exc)[:200] or type(exc).__name__}.)"
+        ) from None
     finally:
         rows.close()
     if header is None:

@@ -158,6 +158,18 @@ def test_a_formula_cell_without_a_value_in_a_big_workbook_rejects_its_row(run_im
     assert Order.objects.filter(group_order=group_order).count() == 4
 
 
+def test_a_row_with_two_reasons_gives_them_as_sentences(run_import):
+    group_order = run_import(
+        io.BytesIO(csv_bytes([order_row(1, email="nope", order_date="2026-13-45")]))
+    )
+    row = RejectedRow.objects.get(group_order=group_order)
+    assert row.reason == (
+        "email: 'nope' is not a valid e-mail address. "
+        "order_date: '2026-13-45' is not a date (use YYYY-MM-DD)."
+    )
+    assert read_xlsx(group_order.rejected_orders_xlsx)[1][0] == row.reason
+
+
 def test_the_three_report_files(run_import):
     group_order = run_import(fixture_file("orders_mixed.csv"))
     normalized = read_csv(group_order.normalized_csv)

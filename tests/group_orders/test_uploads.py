@@ -78,6 +78,16 @@ def test_a_damaged_zip_is_refused():
     assert "damaged" in refusal(io.BytesIO(data[: len(data) // 2]))
 
 
+def test_a_workbook_calamine_cannot_read_is_refused_with_what_to_do():
+    # passes the ZIP checks (it has xl/workbook.xml) but holds nothing else
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+    message = refusal(io.BytesIO(buffer.getvalue()))
+    assert message.startswith("The workbook cannot be read: it is damaged or was not saved")
+    assert "save it again as .xlsx" in message and "(Detail: " in message
+
+
 def test_other_known_binary_formats_are_named():
     assert "PDF document" in refusal(io.BytesIO(b"%PDF-1.7\n" + b"x" * 100))
     assert "old Excel .xls" in refusal(io.BytesIO(b"\xd0\xcf\x11\xe0" + b"\0" * 100))
