@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from config.api.envelope import SuccessEnvelopeSerializer
 from config.api.errors import InvalidParam
+from config.api.params import refuse_unknown_params
 from config.api.strict_types import INT32_MAX, StrictJsonTypesMixin
 from group_orders.models import GroupOrder
 from group_orders.selectors import REPORT_FIELDS, report_link
@@ -105,7 +106,7 @@ VIEW_NAMES = tuple(VIEWS)
 def view_param(value: Any, default: str = "default") -> str:
     if value in (None, ""):
         return default
-    if value not in VIEWS:
+    if not isinstance(value, str) or value not in VIEWS:  # a JSON list is no view (nor hashable)
         raise InvalidParam("view", f"view must be one of {', '.join(VIEW_NAMES)}.")
     return value
 
@@ -241,6 +242,8 @@ class GroupOrderSerializer(serializers.Serializer):
 
 
 class GroupOrderUploadInputSerializer(StrictJsonTypesMixin, serializers.Serializer):
+    """The upload's form fields; any other is refused by name."""
+
     file = serializers.FileField(help_text="The CSV or XLSX order file (multipart/form-data).")
     client_id = serializers.IntegerField(
         required=False, help_text="The client the orders are for (staff and liaisons)."
@@ -249,6 +252,10 @@ class GroupOrderUploadInputSerializer(StrictJsonTypesMixin, serializers.Serializ
     application = serializers.CharField(required=False)
     session_view = serializers.CharField(required=False)
     token = serializers.CharField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refuse_unknown_params(self.initial_data, self.fields)
+        return attrs
 
 
 class GroupOrderPatchInputSerializer(StrictJsonTypesMixin, serializers.Serializer):
@@ -281,9 +288,7 @@ class GroupOrderPatchInputSerializer(StrictJsonTypesMixin, serializers.Serialize
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields))
-        if unknown:
-            raise InvalidParam(unknown[0], f"{unknown[0]} is not a parameter of this API.")
+        refuse_unknown_params(self.initial_data, self.fields)
         return attrs
 
     def changes(self) -> dict[str, Any]:

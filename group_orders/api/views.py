@@ -18,7 +18,13 @@ from config.api.conditional import IF_MATCH_PARAMETER, etag_of, expected_version
 from config.api.envelope import ErrorEnvelopeSerializer, envelope_response
 from config.api.errors import EmailFailed, InvalidParam, MissingParam, NotFound
 from config.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotentPostMixin
-from config.api.params import CONTROL_PARAMS, body_params
+from config.api.params import (
+    CONTROL_PARAMS,
+    body_params,
+    refuse_body_params_in_query,
+    refuse_unknown_params,
+    request_param,
+)
 from config.api.permissions import Access, HasRoleAndAbility, session_view_param
 from group_orders import selectors
 from group_orders.api.serializers import (
@@ -51,11 +57,23 @@ PER_PAGE_DEFAULT = 25
 PER_PAGE_MAX = 100
 PAGE_MAX = 1_000_000
 LIST_PARAMS = frozenset(GroupOrderFilter.base_filters) | {"page", "per_page"} | CONTROL_PARAMS
+# what the upload, GET and PATCH take besides their fields (docs/group_orders.md)
+STEERING_PARAMS = frozenset({"token", "application", "view", "session_view"})
+# one group order's GET and PATCH: those, and the path's `_id` again
+DETAIL_PARAMS = STEERING_PARAMS | {"_id"}
+UPLOAD_FIELDS = frozenset(GroupOrderUploadInputSerializer().fields)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _session(request) -> dict | None:
     return session_payload(request.auth, view=session_view_param(request))
+
+
+def _same_id(request, public_id: str) -> None:
+    """`_id` may be sent again (query string or body) only as the path's."""
+    sent = request_param(request, "_id")
+    if sent is not None and sent != public_id:
+        raise InvalidParam("_id", "The _id sent is not the one in the path.")
 
 
 def _render(request, group_order: GroupOrder, view: str) -> dict:
@@ -105,9 +123,7 @@ class GroupOrderListView(IdempotentPostMixin, APIView):
     )
     def get(self, request):
         params = request.query_params
-        unknown = sorted(set(params) - LIST_PARAMS)
-        if unknown:
-            raise InvalidParam(unknown[0], f"{unknown[0]} is not a parameter of this API.")
+        refuse_unknown_params(params, LIST_PARAMS)
         view = view_param(params.get("view"))
         # bounded: the offset of a page beyond it would overflow the database's bigint
         page = _whole_number(request, "page", 1, PAGE_MAX)
@@ -140,7 +156,7 @@ class GroupOrderListView(IdempotentPostMixin, APIView):
         operation_id="group_orders_upload",
         summary="Upload a CSV or XLSX file of orders; the import runs in the background",
         request={"multipart/form-data": GroupOrderUploadInputSerializer},
-        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        parameters=[IDEMPOTENCY_KEY_PARAMETER, VIEW_PARAM, SESSION_VIEW_PARAM, APPLICATION_PARAM],
         responses={
             201: GroupOrderEnvelopeSerializer,
             503: OpenApiResponse(
@@ -151,6 +167,9 @@ class GroupOrderListView(IdempotentPostMixin, APIView):
         },
     )
     def post(self, request):
+        refuse_body_params_in_query(
+            request, body_only=UPLOAD_FIELDS - STEERING_PARAMS, accepted=STEERING_PARAMS
+        )
         raw = body_params(request, required=False)
         upload = raw.get("file")
         if upload is None or upload == "":
@@ -160,6 +179,9 @@ class GroupOrderListView(IdempotentPostMixin, APIView):
         params = GroupOrderUploadInputSerializer(data=raw)
         params.is_valid(raise_exception=True)
         data = params.validated_data
+        # checked before anything is created: a bad view or session_view creates nothing
+        view = view_param(request_param(request, "view"), default="inital_upload")
+        session_view_param(request)
         client = None
         if data.get("client_id") is not None:
             client = Client.objects.filter(pk=data["client_id"]).first()
@@ -173,7 +195,7 @@ class GroupOrderListView(IdempotentPostMixin, APIView):
         )
         group_order = selectors.group_order_get(public_id=str(group_order.public_id))
         return envelope_response(
-            _render(request, group_order, data.get("view") or "inital_upload"),
+            _render(request, group_order, view),
             message="The file was accepted; its orders are being imported.",
             session=_session(request),
             http_status=status.HTTP_201_CREATED,
@@ -199,7 +221,10 @@ class GroupOrderDetailView(APIView):
         responses={200: GroupOrderEnvelopeSerializer},
     )
     def get(self, request, public_id: str):
-        view = view_param(request.query_params.get("view"))
+        refuse_unknown_params(request.query_params, DETAIL_PARAMS)
+        refuse_unknown_params(body_params(request, required=False), DETAIL_PARAMS)
+        _same_id(request, public_id)
+        view = view_param(request_param(request, "view"))
         group_order = selectors.group_order_get(public_id=public_id, user=request.user)
         return envelope_response(
             _render(request, group_order, view),
@@ -218,12 +243,17 @@ class GroupOrderDetailView(APIView):
         responses={200: GroupOrderEnvelopeSerializer},
     )
     def patch(self, request, public_id: str):
+        refuse_body_params_in_query(
+            request,
+            body_only=GroupOrderPatchInputSerializer.CHANGE_FIELDS,
+            accepted=DETAIL_PARAMS,
+        )
         params = GroupOrderPatchInputSerializer(data=body_params(request))
         params.is_valid(raise_exception=True)
-        sent_id = params.validated_data.get("_id")
-        if sent_id and sent_id != public_id:
-            raise InvalidParam("_id", "The _id in the body is not the one in the path.")
-        view = view_param(params.validated_data.get("view"))
+        _same_id(request, public_id)
+        # checked before the change: a bad view or session_view changes nothing
+        view = view_param(request_param(request, "view"))
+        session_view_param(request)
         group_order = selectors.group_order_get(public_id=public_id, user=request.user)
         updated = group_order_update(
             group_order=group_order,

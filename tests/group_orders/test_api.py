@@ -1,6 +1,7 @@
 """Group orders V3 API: upload, list, GET/PATCH with views, access rules, downloads."""
 
 import io
+import json
 import time
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts import abilities as ab
 from accounts.models import ApiToken, Application
 from accounts.services import role_grant
+from group_orders.api.serializers import VIEWS, GroupOrderPatchInputSerializer
 from group_orders.models import GroupOrder, Job
 from group_orders.services.group_orders import URL_FIELDS
 from tests.factories import ClientFactory, EmployeeFactory, LiaisonFactory, UserFactory
@@ -381,3 +383,234 @@ def test_an_upload_retried_with_the_same_idempotency_key_creates_one_group_order
     assert again["Idempotent-Replayed"] == "true"
     assert again.json()["data"]["_id"] == first.json()["data"]["_id"]
     assert GroupOrder.objects.count() == 1 and Job.objects.count() == 1
+
+
+# --------------------------------------------------------------------------- parameters
+# PATCH and GET read `view`/`session_view` (and the other control parameters) from the query
+# string or the body; a parameter the endpoint does not take is refused, never ignored.
+
+STATUS_VIEW = "online_order_group_order_status"
+
+
+def test_patch_answers_in_the_view_of_the_query_string(api, make_token, processor):
+    group_order = GroupOrderFactory()
+    bearer(api, make_token(processor).raw)
+    response = api.patch(
+        f"{URL}/{group_order.public_id}?view={STATUS_VIEW}", {"queue_job_id": "q2"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert set(response.json()["data"]) == set(VIEWS[STATUS_VIEW])
+    group_order.refresh_from_db()
+    assert group_order.queue_job_id == "q2"
+
+
+@pytest.mark.parametrize("place", ["query", "body"])
+@pytest.mark.parametrize("name", ["view", "session_view"])
+def test_patch_refuses_an_unknown_view_and_changes_nothing(api, make_token, processor, place, name):
+    group_order = GroupOrderFactory()
+    bearer(api, make_token(processor).raw)
+    path = f"{URL}/{group_order.public_id}"
+    body = {"queue_job_id": "q2"}
+    if place == "query":
+        response = api.patch(f"{path}?{name}=bogus", body, format="json")
+    else:
+        response = api.patch(path, {**body, name: "bogus"}, format="json")
+    assert response.status_code == 400, response.json()
+    assert response.json()["status"] == "invalid-param"
+    assert list(response.json()["errors"]) == [name]
+    group_order.refresh_from_db()
+    assert group_order.version == 1 and group_order.queue_job_id == ""
+
+
+def test_patch_gives_the_session_of_the_query_strings_session_view(api, make_token, processor):
+    group_order = GroupOrderFactory()
+    bearer(api, make_token(processor, kind=ApiToken.Kind.SESSION).raw)
+    body = api.patch(
+        f"{URL}/{group_order.public_id}?session_view=full", {"queue_job_id": "q3"}, format="json"
+    ).json()
+    assert body["status"] == "action-successful", body
+    assert "abilities" in body["session"]
+
+
+@pytest.mark.parametrize(
+    "name", [*GroupOrderPatchInputSerializer.CHANGE_FIELDS, "foo", "client_id", "file"]
+)
+def test_patch_refuses_a_body_field_or_an_unknown_parameter_in_the_query_string(
+    api, make_token, processor, name
+):
+    group_order = GroupOrderFactory(total_orders=5)
+    bearer(api, make_token(processor).raw)
+    response = api.patch(
+        f"{URL}/{group_order.public_id}?{name}=1", {"queue_job_id": "zz2"}, format="json"
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["status"] == "invalid-param"
+    assert list(response.json()["errors"]) == [name]
+    group_order.refresh_from_db()
+    assert group_order.version == 1 and group_order.queue_job_id == ""
+
+
+def test_patch_with_status_in_the_query_string_does_not_change_the_status(
+    api, make_token, processor
+):
+    group_order = GroupOrderFactory(status="complete")
+    bearer(api, make_token(processor).raw)
+    response = api.patch(
+        f"{URL}/{group_order.public_id}?status=processing", {"queue_job_id": "zz2"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "status": ["status goes in the request body, not in the query string."]
+    }
+    group_order.refresh_from_db()
+    assert group_order.status == "complete" and group_order.version == 1
+
+
+@pytest.mark.parametrize("name", ["view", "session_view"])
+def test_a_parameter_in_the_query_and_the_body_must_agree(api, make_token, processor, name):
+    group_order = GroupOrderFactory()
+    bearer(api, make_token(processor, kind=ApiToken.Kind.SESSION).raw)
+    path = f"{URL}/{group_order.public_id}"
+    values = {"view": (STATUS_VIEW, "default"), "session_view": ("full", "minimal")}[name]
+    response = api.patch(
+        f"{path}?{name}={values[0]}", {"queue_job_id": "q4", name: values[1]}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [name]
+    group_order.refresh_from_db()
+    assert group_order.version == 1
+    same = api.patch(
+        f"{path}?{name}={values[0]}", {"queue_job_id": "q4", name: values[0]}, format="json"
+    )
+    assert same.status_code == 200, same.json()
+
+
+def test_patch_takes_the_path_id_again_only_when_it_is_the_same(api, make_token, processor):
+    group_order = GroupOrderFactory()
+    other = GroupOrderFactory()
+    bearer(api, make_token(processor).raw)
+    path = f"{URL}/{group_order.public_id}"
+    response = api.patch(f"{path}?_id={other.public_id}", {"queue_job_id": "q5"}, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["_id"]
+    other.refresh_from_db()
+    group_order.refresh_from_db()
+    assert other.version == 1 and group_order.version == 1
+    response = api.patch(
+        f"{path}?_id={group_order.public_id}", {"queue_job_id": "q5"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+
+
+def test_get_refuses_a_parameter_it_does_not_take(staff_api):
+    group_order = GroupOrderFactory()
+    response = staff_api.get(f"{URL}/{group_order.public_id}", {"foo": "bar"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"foo": ["foo is not a parameter of this API."]}
+    other = GroupOrderFactory()
+    response = staff_api.get(f"{URL}/{group_order.public_id}", {"_id": str(other.public_id)})
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["_id"]
+    same = staff_api.get(f"{URL}/{group_order.public_id}", {"_id": str(group_order.public_id)})
+    assert same.status_code == 200
+
+
+def test_get_reads_view_from_a_json_body_too(staff_api):
+    group_order = GroupOrderFactory()
+    path = f"{URL}/{group_order.public_id}"
+    for view, code in [(STATUS_VIEW, 200), (["default"], 400), ({"a": 1}, 400)]:
+        response = staff_api.generic(
+            "GET", path, json.dumps({"view": view}), content_type="application/json"
+        )
+        assert response.status_code == code, response.json()
+    response = staff_api.generic(
+        "GET", path, json.dumps({"view": STATUS_VIEW}), content_type="application/json"
+    )
+    assert set(response.json()["data"]) == set(VIEWS[STATUS_VIEW])
+
+
+def test_get_takes_every_documented_parameter(api, staff_member, make_token):
+    raw = make_token(staff_member, kind=ApiToken.Kind.SESSION).raw
+    group_order = GroupOrderFactory()
+    response = api.get(
+        f"{URL}/{group_order.public_id}",
+        {"token": raw, "application": "planoorder", "view": STATUS_VIEW, "session_view": "full"},
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert set(body["data"]) == set(VIEWS[STATUS_VIEW]) and "abilities" in body["session"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "refused"),
+    [({"foo": "bar"}, "foo"), ({"status": "complete", "total_orders": "5"}, "status")],
+)
+def test_upload_refuses_a_parameter_it_does_not_take(staff_api, extra, refused):
+    catalogue()
+    response = staff_api.post(URL, {"file": upload(), **extra}, format="multipart")
+    assert response.status_code == 400, response.json()
+    assert response.json()["errors"] == {refused: [f"{refused} is not a parameter of this API."]}
+    assert not GroupOrder.objects.exists() and not Job.objects.exists()
+
+
+@pytest.mark.parametrize("place", ["query", "body"])
+@pytest.mark.parametrize("name", ["view", "session_view"])
+def test_upload_with_an_unknown_view_creates_nothing(staff_api, place, name):
+    catalogue()
+    if place == "query":
+        response = staff_api.post(f"{URL}?{name}=bogus", {"file": upload()}, format="multipart")
+    else:
+        response = staff_api.post(URL, {"file": upload(), name: "bogus"}, format="multipart")
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["errors"]) == [name]
+    assert not GroupOrder.objects.exists() and not Job.objects.exists()
+
+
+@pytest.mark.parametrize(("query", "refused"), [("foo=bar", "foo"), ("client_id=1", "client_id")])
+def test_upload_refuses_an_unknown_or_body_parameter_in_the_query_string(staff_api, query, refused):
+    catalogue()
+    response = staff_api.post(f"{URL}?{query}", {"file": upload()}, format="multipart")
+    assert response.status_code == 400, response.json()
+    assert list(response.json()["errors"]) == [refused]
+    assert not GroupOrder.objects.exists()
+
+
+def test_upload_takes_every_documented_parameter(api, staff_member, make_token):
+    catalogue()
+    client = ClientFactory()
+    raw = make_token(staff_member, kind=ApiToken.Kind.SESSION).raw
+    response = api.post(
+        URL,
+        {
+            "file": upload(),
+            "token": raw,
+            "client_id": client.pk,
+            "application": "planoorder",
+            "view": STATUS_VIEW,
+            "session_view": "full",
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert set(body["data"]) == set(VIEWS[STATUS_VIEW]) and "abilities" in body["session"]
+    assert GroupOrder.objects.get().client == client
+    # the steering parameters may also come in the query string
+    response = api.post(
+        f"{URL}?view={STATUS_VIEW}&session_view=minimal", {"file": upload(), "token": raw}
+    )
+    assert response.status_code == 201, response.json()
+    assert set(response.json()["data"]) == set(VIEWS[STATUS_VIEW])
+
+
+def test_the_schema_documents_the_parameters_of_each_group_order_operation(api):
+    schema = api.get("/api/schema?format=json").json()
+    detail = schema["paths"]["/api/v3/group_orders/{public_id}"]
+    for method in ("get", "patch"):
+        names = {p["name"] for p in detail[method]["parameters"] if p["in"] == "query"}
+        assert names == {"view", "session_view", "application"}, method
+    upload = schema["paths"]["/api/v3/group_orders"]["post"]
+    names = {p["name"] for p in upload["parameters"] if p["in"] == "query"}
+    assert names == {"view", "session_view", "application"}
+    upload_body = upload["requestBody"]["content"]
+    reference = upload_body["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    fields = set(schema["components"]["schemas"][reference]["properties"])
+    assert fields == {"file", "client_id", "view", "application", "session_view", "token"}
