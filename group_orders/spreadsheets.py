@@ -31,6 +31,31 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 EXCEL_MAX_CELL_CHARS = 32767
+
+
+class UnreadableCell(str):
+    """A cell whose value the file does not hold: a formula saved without its result
+    (openpyxl saves every formula so) or a spreadsheet error (#DIV/0!). As text it is blank,
+    as calamine reads it; `reason` says why, so that the import refuses such a cell instead of
+    taking the blank for its value (a total or a note silently lost)."""
+
+    reason: str
+
+
+def _unreadable(reason: str) -> UnreadableCell:
+    cell = UnreadableCell("")
+    cell.reason = reason
+    return cell
+
+
+UNCOMPUTED_FORMULA = _unreadable(
+    "is a formula saved without its result (by a program that does not calculate formulas, "
+    "such as openpyxl): open the file in Excel or LibreOffice and save it again, or write "
+    "the value itself."
+)
+_ERROR_CELLS: dict[str, UnreadableCell] = {}
+# what calamine reads as blank although the cell is not: only our reader tells them apart
+_FORMULA_OR_ERROR = re.compile(rb'<f[ >/]|\bt="e"')
 _EXCEL_EPOCH = date(1899, 12, 30)
 # <workbookPr date1904="1"/> (or "true": the schema's boolean allows both)
 _DATE_1904 = re.compile(rb'date1904="(?:1|true)"')
@@ -117,18 +142,31 @@ def xlsx_rows(
 
     Cells come typed: str, int, float, bool, date, datetime, time, timedelta; "" when empty.
     python-calamine reads small sheets (fast; it holds the sheet's cells in memory, about
-    1.5 KB a row); a sheet larger than `stream_above` bytes unzipped is read by
-    `xlsx_rows_streaming`, whose memory does not grow with the rows.
+    1.5 KB a row); a sheet larger than `stream_above` bytes unzipped, or one holding formulas
+    or error cells, is read by `xlsx_rows_streaming`, whose memory does not grow with the rows
+    and which gives a formula without its result or an error as an `UnreadableCell`.
     `progress`, when given, gets "total" = the sheet's rows and "done" = rows read.
     """
     source.seek(0)
     with zipfile.ZipFile(source) as archive:
         sheet_path = _first_sheet_path(archive)
         size = archive.getinfo(sheet_path).file_size if sheet_path in archive.namelist() else 0
+        # calamine gives a formula without its result and an error as blank cells: a sheet
+        # holding either is read by our reader, which says which cells they are
+        ours = size > stream_above or (
+            size > 0 and _FORMULA_OR_ERROR.search(archive.read(sheet_path)) is not None
+        )
     source.seek(0)
-    if size > stream_above:
+    if ours:
         yield from xlsx_rows_streaming(source, progress=progress)
         return
+    yield from xlsx_rows_calamine(source, progress=progress)
+
+
+def xlsx_rows_calamine(
+    source: Any, *, progress: dict[str, int] | None = None
+) -> Iterator[tuple[int, list[Any]]]:
+    """The first worksheet read whole by python-calamine (see `xlsx_rows`)."""
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_object(source)
@@ -312,14 +350,19 @@ def xlsx_rows_streaming(
 
 def _cell_value(cell, shared: list[str], styles: dict[int, str], epoch: date) -> Any:
     """One cell's value. A formula cell is its cached value; none (`<v/>`, as openpyxl saves
-    every formula) and an error are a blank cell, as calamine gives them."""
+    every formula) and an error are an `UnreadableCell`: blank, as calamine gives them, with
+    the reason."""
     kind = cell.get("t", "n")
     if kind == "inlineStr":
         inline = cell.find(f"{_MAIN_NS}is")
         return _text_of(inline) if inline is not None else ""
     value = cell.findtext(f"{_MAIN_NS}v")
-    if not value or kind == "e":
-        return ""
+    if not value:
+        return UNCOMPUTED_FORMULA if cell.find(f"{_MAIN_NS}f") is not None else ""
+    if kind == "e":
+        if value not in _ERROR_CELLS:
+            _ERROR_CELLS[value] = _unreadable(f"is a spreadsheet error ({value[:20]}).")
+        return _ERROR_CELLS[value]
     if kind == "s":
         return shared[int(value)]
     if kind == "b":

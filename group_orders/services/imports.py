@@ -504,7 +504,8 @@ class BatchImporter:
 
 
 def _rejected_report_row(item: _Rejected) -> list[Any]:
-    cells = [storable(cell) if type(cell) is str else cell for cell in item.row.cells]
+    # str(): an UnreadableCell goes to the report as the blank it reads as
+    cells = [storable(str(cell)) if isinstance(cell, str) else cell for cell in item.row.cells]
     return [reasons_text(item.reasons), item.row.number, *cells]
 
 

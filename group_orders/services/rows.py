@@ -32,7 +32,7 @@ from typing import Any
 
 from group_orders.services.columns import COLUMN_NAMES
 from group_orders.services.uploads import setting
-from group_orders.spreadsheets import EXCEL_MAX_CELL_CHARS
+from group_orders.spreadsheets import EXCEL_MAX_CELL_CHARS, UnreadableCell
 from orders.models import Location, OrderType, ServiceType
 from orders.services.drafts import email_is_valid
 
@@ -261,6 +261,8 @@ class RowNormaliser:
     @staticmethod
     def _cell(name: str, parse: Callable[[Any], Any], cell: Any) -> tuple[Any, str]:
         """(value, "") or (the value a report shows, the reason it is refused)."""
+        if type(cell) is UnreadableCell:  # a formula without its result, an error
+            return "", f"{name}: {cell.reason}"
         if type(cell) is str and "\x00" in cell:  # no database text can hold it
             return _text(storable(cell))[:100], (
                 f"{name}: holds a NUL character (\\x00), which cannot be stored."

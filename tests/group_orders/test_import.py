@@ -21,6 +21,7 @@ from group_orders.services.group_orders import (
 )
 from group_orders.services.jobs import job_execute
 from group_orders.services.uploads import upload_check
+from group_orders.spreadsheets import UNCOMPUTED_FORMULA
 from orders.models import Order
 from stages.models import OrderStage, OrderStatus
 from tests.factories import ClientFactory, EmployeeFactory
@@ -132,30 +133,49 @@ def test_a_clash_names_the_existing_order_only_to_an_uploader_who_may_see_it(run
     }
 
 
-def test_a_formula_cell_without_a_value_in_a_big_workbook_rejects_its_row(run_import, settings):
-    """A formula openpyxl saved (no cached value) read by the streaming reader, as a big sheet
-    is: it failed the job after earlier batches had committed; now its row is rejected."""
-    settings.ORDERDESK_GROUP_ORDER_XLSX_STREAM_ABOVE_BYTES = 0
+@pytest.mark.parametrize("stream_above", [0, None], ids=["a big sheet", "a small sheet"])
+def test_formulas_without_results_and_error_cells_reject_their_rows(
+    run_import, settings, stream_above
+):
+    """openpyxl saves a formula without its result; calamine reads it, and an error cell, as
+    blank: a required column's blank failed the row as "is required", an optional one's (a
+    total, a note) was lost without a word. Such a cell now rejects its row, saying why. (A
+    formula without a result in a big sheet used to fail the whole job.)"""
+    if stream_above is not None:
+        settings.ORDERDESK_GROUP_ORDER_XLSX_STREAM_ABOVE_BYTES = stream_above
     settings.ORDERDESK_GROUP_ORDER_BATCH_SIZE = 2
     columns = list(order_row(1))
+    odd = {
+        3: ("order_total", "<f>SUM(1,2)</f><v /></c>"),
+        4: ("last_name", '<f>CONCATENATE("a","b")</f><v /></c>'),
+        5: ("order_total", ' t="e"><f>1/0</f><v>#DIV/0!</v></c>'),
+    }
     rows = ["".join(inline_cell(f"{chr(65 + at)}1", name) for at, name in enumerate(columns))]
-    for n in range(1, 6):
+    for n in range(1, 7):
         cells = [
             inline_cell(f"{chr(65 + at)}{n + 1}", text)
             for at, text in enumerate(order_row(n).values())
         ]
-        if n == 4:
-            cells[columns.index("last_name")] = (
-                f'<c r="C{n + 1}"><f>CONCATENATE("a","b")</f><v /></c>'
-            )
+        if n in odd:
+            column, rest = odd[n]
+            at = columns.index(column)
+            opening = f'<c r="{chr(65 + at)}{n + 1}"'
+            cells[at] = opening + (rest if rest.startswith(" ") else ">" + rest)
         rows.append("".join(cells))
     workbook = handmade_xlsx(io.BytesIO(), rows)
     workbook.seek(0)
     group_order = run_import(workbook, filename="orders.xlsx")
     assert group_order.status == GroupOrder.Status.COMPLETE, group_order.error
-    assert (group_order.total_orders, group_order.successful_orders) == (5, 4)
-    assert reasons(group_order) == {5: ["last_name: is required."]}
-    assert Order.objects.filter(group_order=group_order).count() == 4
+    assert (group_order.total_orders, group_order.successful_orders) == (6, 3)
+    found = reasons(group_order)
+    assert set(found) == {4, 5, 6}
+    assert found[4] == [f"order_total: {UNCOMPUTED_FORMULA.reason}"]
+    assert found[5] == [f"last_name: {UNCOMPUTED_FORMULA.reason}"]
+    assert found[6] == ["order_total: is a spreadsheet error (#DIV/0!)."]
+    assert Order.objects.filter(group_order=group_order).count() == 3
+    # the rejected file shows those cells blank, the rest as uploaded
+    rejected = read_xlsx(group_order.rejected_orders_xlsx)
+    assert [row[2 + columns.index("order_total")] for row in rejected[1:]] == ["", "12.50", ""]
 
 
 def test_a_row_with_two_reasons_gives_them_as_sentences(run_import):

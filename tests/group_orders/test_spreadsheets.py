@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 import pytest
 from python_calamine import CalamineWorkbook
 
-from group_orders.spreadsheets import XlsxStreamWriter, formula_safe
+from group_orders.spreadsheets import UnreadableCell, XlsxStreamWriter, formula_safe
 from tests.factories.spreadsheets import MAIN_NS, handmade_xlsx, inline_cell
 
 
@@ -96,10 +96,10 @@ def test_memory_does_not_hold_rows(tmp_path):
 
 
 def _both_readers(path):
-    from group_orders.spreadsheets import xlsx_rows, xlsx_rows_streaming
+    from group_orders.spreadsheets import xlsx_rows_calamine, xlsx_rows_streaming
 
     with open(path, "rb") as handle:
-        by_calamine = list(xlsx_rows(handle, stream_above=10**12))
+        by_calamine = list(xlsx_rows_calamine(handle))
     with open(path, "rb") as handle:
         streamed = list(xlsx_rows_streaming(handle))
     return by_calamine, streamed
@@ -153,7 +153,8 @@ FORMULA_AND_ODD_CELLS = {
 def _kinds(cells):
     """Each cell's type, int and float alike: calamine gives every number as a float, the
     streaming reader a whole number as an int (equal values)."""
-    return [float if type(cell) is int else type(cell) for cell in cells]
+    kinds = {int: float, UnreadableCell: str}  # an unreadable cell is blank text as well
+    return [kinds.get(type(cell), type(cell)) for cell in cells]
 
 
 @pytest.mark.parametrize(
@@ -171,11 +172,39 @@ def test_formula_error_and_empty_cells_read_as_calamine_reads_them(tmp_path, cel
     assert _kinds(streamed[1][1]) == _kinds(by_calamine[1][1])  # True == 1, but not the same
 
 
+UNREADABLE = {
+    "formula with <v />, as openpyxl writes it",
+    "number formula with no <v>",
+    "string formula with an empty <v/>",
+    "string formula with no <v>",
+    "error cell",
+    "error formula",
+    "#N/A formula",
+    "boolean formula with an empty <v/>",
+    "date formula with an empty <v/>",
+}
+
+
+@pytest.mark.parametrize("name", list(FORMULA_AND_ODD_CELLS))
+def test_our_reader_tells_a_missing_result_or_an_error_from_a_blank(tmp_path, name):
+    from group_orders.spreadsheets import UNCOMPUTED_FORMULA, xlsx_rows
+
+    cell, _ = FORMULA_AND_ODD_CELLS[name]
+    row = inline_cell("A2", "key") + cell.replace("@", "B2") + inline_cell("C2", "end")
+    path = handmade_xlsx(tmp_path / "cell.xlsx", [inline_cell("A1", "header"), row])
+    with open(path, "rb") as handle:
+        value = list(xlsx_rows(handle))[1][1][1]  # a small sheet: our reader all the same
+    assert (type(value) is UnreadableCell) == (name in UNREADABLE)
+    if name in UNREADABLE:
+        assert value == "" and value.reason
+        assert (value is UNCOMPUTED_FORMULA) == ("error" not in name and "#N/A" not in name)
+
+
 def test_a_big_sheet_with_uncomputed_formulas_and_errors_is_read_to_the_end(tmp_path):
     """The streaming reader used to raise on a formula with no cached value: the import job
     failed after committing the batches before it. Such a cell is now blank, so its row is
     rejected ("is required") as calamine's blank would be, and the rows after it are read."""
-    from group_orders.spreadsheets import is_blank, xlsx_rows
+    from group_orders.spreadsheets import is_blank, xlsx_rows, xlsx_rows_calamine
 
     header = ["external_id", "first_name", "last_name", "email", "service_type"]
     good = ["E-{n}", "Ada", "Lovelace", "ada{n}@example.com", "portrait"]
@@ -203,14 +232,19 @@ def test_a_big_sheet_with_uncomputed_formulas_and_errors_is_read_to_the_end(tmp_
     with open(path, "rb") as handle:
         streamed = list(xlsx_rows(handle, stream_above=0))  # read as a big sheet is
     with open(path, "rb") as handle:
-        by_calamine = list(xlsx_rows(handle))
+        by_calamine = list(xlsx_rows_calamine(handle))
+    with open(path, "rb") as handle:
+        small_sheet = list(xlsx_rows(handle))  # formulas: read by our reader as well
 
-    assert streamed == by_calamine
+    assert streamed == by_calamine == small_sheet
     assert [number for number, _ in streamed] == [1, 2, 3, 4, 5, 6]
     assert streamed[-1][1] == ["E-6", "Ada", "Lovelace", "ada6@example.com", "portrait"]
     for number, column in ((3, "first_name"), (4, "last_name"), (5, "email")):
         cells = streamed[number - 1][1]
-        assert cells[header.index(column)] == "", column  # a required column left blank
+        assert cells[header.index(column)] == "", column  # blank, as calamine reads it
+        # ... but our reader says it is not a blank the file holds
+        assert type(cells[header.index(column)]) is UnreadableCell, column
+        assert type(small_sheet[number - 1][1][header.index(column)]) is UnreadableCell
         assert not is_blank(cells)  # a row to reject with a reason, not to skip
 
 
