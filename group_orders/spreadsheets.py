@@ -54,8 +54,16 @@ UNCOMPUTED_FORMULA = _unreadable(
     "the value itself."
 )
 _ERROR_CELLS: dict[str, UnreadableCell] = {}
-# what calamine reads as blank although the cell is not: only our reader tells them apart
-_FORMULA_OR_ERROR = re.compile(rb'<f[ >/]|\bt="e"')
+
+
+def _has_formulas_or_errors(sheet: bytes) -> bool:
+    """Whether a sheet's XML may hold a formula (`<f>`) or an error cell: what calamine reads
+    as blank although it is not. Two byte searches, not a regular expression (an alternation
+    there is ~7 times slower); an autofilter's `<filterColumn>` also matches, which only
+    costs the slower reader."""
+    return b"<f" in sheet or b't="e"' in sheet
+
+
 _EXCEL_EPOCH = date(1899, 12, 30)
 # <workbookPr date1904="1"/> (or "true": the schema's boolean allows both)
 _DATE_1904 = re.compile(rb'date1904="(?:1|true)"')
@@ -154,7 +162,7 @@ def xlsx_rows(
         # calamine gives a formula without its result and an error as blank cells: a sheet
         # holding either is read by our reader, which says which cells they are
         ours = size > stream_above or (
-            size > 0 and _FORMULA_OR_ERROR.search(archive.read(sheet_path)) is not None
+            size > 0 and _has_formulas_or_errors(archive.read(sheet_path))
         )
     source.seek(0)
     if ours:
