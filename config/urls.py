@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.defaults import page_not_found, server_error
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from config.api.exceptions import api_crash, api_route_not_found
-from config.api.views import health
+from config.api.views import ApiDocsView, health
 
 api_patterns = [
     path("", include("accounts.api.urls")),
@@ -12,7 +12,7 @@ api_patterns = [
     path("", include("stages.api.urls")),
     path("", include("group_orders.api.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
-    path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("docs", ApiDocsView.as_view(url_name="schema"), name="swagger-ui"),
     # last: any other /api/ path is route-non-existent, even with DEBUG on
     re_path(r"^.*$", api_route_not_found),
 ]

@@ -1,4 +1,4 @@
-"""Platform endpoints that belong to no app: health."""
+"""Platform endpoints that belong to no app: health, the API docs page."""
 
 from datetime import timedelta
 
@@ -7,6 +7,8 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
+from drf_spectacular.views import SpectacularSwaggerView
+from rest_framework.renderers import JSONRenderer
 
 
 def _database_ok() -> bool:
@@ -49,3 +51,14 @@ def health(request):
         "worker": worker,
     }
     return JsonResponse(body, status=200 if database else 503)
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """The Swagger UI page. Its HTML renderer has no template for DRF's OPTIONS answer (a 500
+    for anyone): OPTIONS answers in JSON, as every other API route does."""
+
+    def get_renderers(self):
+        request = getattr(self, "request", None)
+        if request is not None and request.method == "OPTIONS":
+            return [JSONRenderer()]
+        return super().get_renderers()

@@ -173,21 +173,9 @@ def test_head_of_a_route_without_get_is_method_not_allowed(route, scene):
     assert set(response.headers["Allow"].split(", ")) == set(route.methods)
 
 
-# drf-spectacular's Swagger UI page renders DRF's OPTIONS metadata with its HTML renderer,
-# which has no template for it: 500 for anyone (config/urls.py). Strict: a fix shows up here.
-SWAGGER_OPTIONS_CRASH = pytest.mark.xfail(
-    strict=True, reason="OPTIONS /api/docs: TemplateDoesNotExist in SpectacularSwaggerView"
-)
-
-
-@pytest.mark.parametrize(
-    "route",
-    [
-        pytest.param(r, marks=[SWAGGER_OPTIONS_CRASH] if r.route == "api/docs" else [])
-        for r in ROUTES
-    ],
-    ids=lambda r: r.route,
-)
+# (OPTIONS /api/docs was a 500: drf-spectacular's Swagger UI page rendered DRF's OPTIONS
+# metadata with its HTML renderer, which has no template for it; config.api.views.ApiDocsView)
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.route)
 def test_options_answers_a_caller_who_may_call_a_method_of_the_route(route, scene):
     everyone = EmployeeFactory().user
     for role in ("order manager", "group processor", "customer"):
