@@ -4,15 +4,13 @@ from rest_framework.authentication import BaseAuthentication
 
 from accounts.services import token_authenticate
 from config.api.errors import InvalidParam, InvalidToken
+from config.api.params import request_param
 
 
 def token_param(request) -> str | None:
-    """The `token` of the query string or body, when the body is a mapping."""
-    value = request.query_params.get("token")
-    if value is None:
-        data = request.data
-        if hasattr(data, "get"):
-            value = data.get("token")
+    """The `token` of the query string or body, when the body is a mapping (the two
+    disagreeing: invalid-param, as for any parameter sent twice)."""
+    value = request_param(request, "token")
     if value is not None and not isinstance(value, str):
         raise InvalidParam("token", "token must be a string.")
     return value

@@ -62,6 +62,18 @@ def test_token_in_header_and_body_that_disagree(api, staff_member, make_token, b
     assert "token" in body["errors"]
 
 
+def test_token_in_query_and_body_that_disagree(api, staff_member, make_token):
+    first, second = make_token(staff_member).raw, make_token(staff_member).raw
+    body = assert_envelope(
+        api.post(f"/api/probe?token={first}", {"token": second, "x": 1}, format="json"),
+        400,
+        "invalid-param",
+    )
+    assert "different values" in body["errors"]["token"][0]
+    agreeing = api.post(f"/api/probe?token={first}", {"token": first, "x": 1}, format="json")
+    assert agreeing.status_code == 200, agreeing.content
+
+
 def test_invalid_content_type(api, bearer):
     response = api.post("/api/probe", data="x=1", content_type="text/plain", **bearer)
     assert_envelope(response, 400, "invalid-content-type")
