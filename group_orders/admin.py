@@ -1,16 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.actors import Actor
 from accounts.models import Client
-from config.api.errors import ApiError
+from config.admin_history import ReadOnlyHistoryAdmin
+from config.api.errors import ApiError, PermissionDenied
 from group_orders.models import GroupOrder, ImportBatch, Job, JobEvent, RejectedRow, WorkerHeartbeat
-from group_orders.selectors import REPORT_FIELDS, report_link
+from group_orders.selectors import REPORT_FIELDS, group_orders_visible_to, report_link
 from group_orders.services.columns import REQUIRED_COLUMNS
 from group_orders.services.group_orders import group_order_rerun, group_order_submit
 from group_orders.services.jobs import job_requeue
@@ -45,6 +46,10 @@ class GroupOrderUploadForm(forms.Form):
     )
 
 
+def _job_name(field):
+    return "job_name" if field == "job_link" else field
+
+
 class RejectedRowInline(admin.TabularInline):
     model = RejectedRow
     extra = 0
@@ -55,6 +60,10 @@ class RejectedRowInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    def has_view_permission(self, request, obj=None):
+        # the rejected rows list's rule: whoever may view the group order
+        return self.admin_site.get_model_admin(RejectedRow).has_view_permission(request)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -69,7 +78,7 @@ class RejectedRowInline(admin.TabularInline):
 
 
 @admin.register(GroupOrder)
-class GroupOrderAdmin(SimpleHistoryAdmin):
+class GroupOrderAdmin(ReadOnlyHistoryAdmin):
     """Uploads: the add page is the upload form (same service as the API); state is
     read-only; "re-run" calls the same service as everywhere."""
 
@@ -112,6 +121,7 @@ class GroupOrderAdmin(SimpleHistoryAdmin):
         "client",
         "queue_job_id",
         "job_link",
+        "job_name",
         "error",
         "email_sent_at",
         "email_error",
@@ -164,6 +174,19 @@ class GroupOrderAdmin(SimpleHistoryAdmin):
         ),
     ]
 
+    def get_queryset(self, request):
+        # the API's rule: who sees which upload
+        return group_orders_visible_to(request.user)
+
+    def get_fieldsets(self, request, obj=None):
+        if self.admin_site.get_model_admin(Job).has_view_permission(request):
+            return self.fieldsets
+        # no role may open the job page: its name, not a link to a 403
+        return [
+            (name, {**options, "fields": [_job_name(field) for field in options["fields"]]})
+            for name, options in self.fieldsets
+        ]
+
     def has_change_permission(self, request, obj=None):
         # the change page is shown read-only (view permission); state changes are actions
         return False
@@ -196,6 +219,10 @@ class GroupOrderAdmin(SimpleHistoryAdmin):
         url = reverse("admin:group_orders_job_change", args=[obj.job_id])
         return format_html('<a href="{}">{}</a>', url, obj.job)
 
+    @admin.display(description="job")
+    def job_name(self, obj: GroupOrder) -> str:
+        return "-" if obj.job_id is None else str(obj.job)
+
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
             return self.changeform_view(request, None, form_url, extra_context)
@@ -209,6 +236,8 @@ class GroupOrderAdmin(SimpleHistoryAdmin):
                     actor=Actor.for_user(request.user),
                     client=form.cleaned_data["client"],
                 )
+            except PermissionDenied as exc:  # this uploader may not name this client
+                form.add_error("client", exc.message)
             except ApiError as exc:
                 form.add_error("file", exc.errors.get("file", [exc.message])[0])
             else:
@@ -235,9 +264,25 @@ class GroupOrderAdmin(SimpleHistoryAdmin):
     )
     def rerun(self, request, queryset):
         actor = Actor.for_user(request.user)
+        queued, importing = 0, []
         for group_order in queryset:
-            group_order_rerun(group_order=group_order, actor=actor)
-        self.message_user(request, f"{queryset.count()} import(s) queued again.", messages.SUCCESS)
+            rerun = group_order_rerun(group_order=group_order, actor=actor)
+            # the service queues nothing while an import job is queued or running: the job
+            # stays the same
+            if rerun.job_id != group_order.job_id:
+                queued += 1
+            else:
+                importing.append(str(group_order))
+        if queued or not importing:
+            self.message_user(
+                request, f"{queued} import{pluralize(queued)} queued again.", messages.SUCCESS
+            )
+        if importing:
+            self.message_user(
+                request,
+                f"{len(importing)} not queued, still being imported: {', '.join(importing)}.",
+                messages.WARNING,
+            )
 
 
 @admin.register(RejectedRow)
@@ -253,6 +298,11 @@ class RejectedRowAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("group_orders.view_grouporder") or super().has_view_permission(
             request, obj
         )
+
+    def get_queryset(self, request):
+        # the rows of the uploads this user may see (group_orders_visible_to)
+        visible = group_orders_visible_to(request.user)
+        return super().get_queryset(request).filter(group_order__in=visible)
 
 
 @admin.register(ImportBatch)

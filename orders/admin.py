@@ -22,10 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.actors import Actor
 from accounts.models import User
+from config.admin_history import ReadOnlyHistoryAdmin
 from config.api.conditional import PreconditionFailed
 from config.api.errors import ApiError
 from group_orders.models import Job
@@ -629,7 +629,7 @@ ORDER_STATE_FIELDS = [
 
 
 @admin.register(Order)
-class OrderAdmin(SimpleHistoryAdmin, LargeTableAdmin):
+class OrderAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
     form = OrderAdminForm
     list_display = [
         "number",
@@ -995,7 +995,7 @@ class JobFlowRuleForm(forms.ModelForm):
 
 
 @admin.register(JobFlowRule)
-class JobFlowRuleAdmin(SimpleHistoryAdmin):
+class JobFlowRuleAdmin(ReadOnlyHistoryAdmin):
     """Job-flow rules are data: which stages an order must have been through before it may
     complete. The first unmet rule in (position, id) order refuses with its message (code 20
     of the v2 complete endpoint); empty service type = every order."""

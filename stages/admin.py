@@ -22,9 +22,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.actors import Actor
+from config.admin_history import ReadOnlyHistoryAdmin
 from config.api.errors import ApiError
 from stages.charts import Bar, bar_chart, human_duration
 from stages.models import OrderStage, OrderStatus, Stage
@@ -87,7 +87,7 @@ class StageAdminForm(forms.ModelForm):
 
 
 @admin.register(Stage)
-class StageAdmin(SimpleHistoryAdmin):
+class StageAdmin(ReadOnlyHistoryAdmin):
     form = StageAdminForm
     list_display = ["swatch", "slug", "position", "is_terminal", "is_active", "next_stages"]
     list_filter = ["is_terminal", "is_active"]

@@ -2,11 +2,14 @@
 rows, import batches, jobs (retry), worker heartbeats."""
 
 import pytest
+from django.contrib.auth.models import Group
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from group_orders.models import GroupOrder, ImportBatch, Job, RejectedRow, WorkerHeartbeat
-from tests.factories import UserFactory
+from group_orders.selectors import group_orders_visible_to
+from tests.factories import ClientFactory, EmployeeFactory, LiaisonFactory, UserFactory
 from tests.factories.group_orders import GroupOrderFactory, catalogue, fixture_bytes, job_for
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +131,134 @@ def test_group_order_history_page(admin_client):
     group_order = GroupOrderFactory()
     url = reverse("admin:group_orders_grouporder_history", args=[group_order.pk])
     assert admin_client.get(url).status_code == 200
+
+
+def staff(role_name: str, user=None):
+    """A staff member (an employee, unless `user` is given) in the role's group."""
+    user = user or EmployeeFactory().user
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    user.groups.add(Group.objects.get(name=role_name))
+    return user
+
+
+def change_url(group_order: GroupOrder) -> str:
+    return reverse("admin:group_orders_grouporder_change", args=[group_order.pk])
+
+
+def texts(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.mark.parametrize("role_name", ["viewer", "group uploader", "order manager"])
+def test_every_staff_role_sees_the_rejected_rows_inline(client, role_name):
+    group_order = GroupOrderFactory(status="complete")
+    RejectedRow.objects.create(
+        group_order=group_order, batch_index=0, row_number=2, cells=["a"], reasons=["Bad e-mail."]
+    )
+    client.force_login(staff(role_name))
+
+    page = client.get(change_url(group_order))
+
+    assert page.status_code == 200
+    assert "Bad e-mail." in page.content.decode()
+
+
+def test_rerun_counts_what_it_queued_and_names_what_it_skipped(
+    admin_client, django_capture_on_commit_callbacks
+):
+    finished = GroupOrderFactory(status="complete")
+    importing = GroupOrderFactory()
+    job = job_for(subject=importing)
+    GroupOrder.objects.filter(pk=importing.pk).update(job=job, queue_job_id=str(job.pk))
+    importing_history = importing.history.count()
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = admin_client.post(
+            reverse("admin:group_orders_grouporder_changelist"),
+            {"action": "rerun", "_selected_action": [finished.pk, importing.pk]},
+        )
+
+    assert response.status_code == 302
+    assert texts(response) == [
+        "1 import queued again.",
+        f"1 not queued, still being imported: {importing}.",
+    ]
+    finished.refresh_from_db()
+    importing.refresh_from_db()
+    assert finished.status == "processing" and finished.job_id is not None
+    assert "Re-run" in finished.history.first().history_change_reason
+    assert importing.job_id == job.pk and importing.history.count() == importing_history
+
+
+def test_the_job_is_a_link_only_for_who_may_open_the_job_page(client):
+    group_order = GroupOrderFactory()
+    job = job_for(subject=group_order)
+    GroupOrder.objects.filter(pk=group_order.pk).update(job=job)
+    job_page = reverse("admin:group_orders_job_change", args=[job.pk])
+
+    client.force_login(staff("viewer"))
+    viewer_page = client.get(change_url(group_order)).content.decode()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    superuser_page = client.get(change_url(group_order)).content.decode()
+
+    assert str(job) in viewer_page and job_page not in viewer_page
+    assert f'<a href="{job_page}">{job}</a>' in superuser_page
+    assert client.get(job_page).status_code == 200
+
+
+def _admin_user(kind: str, theirs):
+    """An admin user (is_staff, viewer) of one kind; `theirs` is a client they may see."""
+    if kind == "employee":
+        return staff("viewer")
+    if kind == "liaison":
+        liaison = LiaisonFactory()
+        liaison.clients.add(theirs)
+        return staff("viewer", liaison.user)
+    if kind == "client user":
+        return staff("viewer", theirs.user)
+    return staff("viewer", UserFactory())  # no client, employee or liaison record
+
+
+@pytest.mark.parametrize("kind", ["employee", "liaison", "client user", "no record"])
+def test_the_admin_shows_the_group_orders_the_api_shows(client, kind):
+    theirs = ClientFactory()
+    user = _admin_user(kind, theirs)
+    group_orders = [
+        GroupOrderFactory(uploader=user),
+        GroupOrderFactory(client=theirs),
+        GroupOrderFactory(client=ClientFactory()),
+    ]
+    for group_order in group_orders:
+        RejectedRow.objects.create(
+            group_order=group_order, batch_index=0, row_number=2, cells=["a"], reasons=["x"]
+        )
+    visible = set(group_orders_visible_to(user).values_list("pk", flat=True))
+    client.force_login(user)
+
+    listed = client.get(reverse("admin:group_orders_grouporder_changelist"))
+    rejected = client.get(reverse("admin:group_orders_rejectedrow_changelist"))
+
+    assert {g.pk for g in listed.context["cl"].result_list} == visible
+    assert {r.group_order_id for r in rejected.context["cl"].result_list} == visible
+    for group_order in group_orders:
+        shown = group_order.pk in visible
+        history = reverse("admin:group_orders_grouporder_history", args=[group_order.pk])
+        assert client.get(change_url(group_order)).status_code == (200 if shown else 302)
+        assert client.get(history).status_code == (200 if shown else 404)
+
+
+def test_a_client_the_uploader_may_not_name_is_refused_under_the_client_field(client):
+    uploader = staff("group uploader", ClientFactory().user)  # a client's user, not an employee
+    client.force_login(uploader)
+    upload = SimpleUploadedFile("orders.csv", fixture_bytes("orders_mixed.csv"))
+
+    response = client.post(
+        reverse("admin:group_orders_grouporder_add"), {"file": upload, "client": ClientFactory().pk}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "client": ["You may not upload orders for this client."]
+    }
+    assert not GroupOrder.objects.exists()
