@@ -12,7 +12,12 @@ from accounts.actors import Actor
 from config.api.conditional import IF_MATCH_PARAMETER, etag_of, expected_version
 from config.api.errors import InvalidParam
 from config.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotentPostMixin
-from config.api.params import CONTROL_PARAMS, body_params
+from config.api.params import (
+    CONTROL_PARAMS,
+    body_params,
+    refuse_body_params_in_query,
+    refuse_unknown_params,
+)
 from config.api.permissions import Access
 from orders import selectors, services
 from orders.api.pagination import Keyset
@@ -54,6 +59,9 @@ def _list_param_names() -> frozenset[str]:
 
 
 LIST_PARAM_NAMES = _list_param_names()
+# a write's fields go in its body: sent in the query string they are refused by name
+CREATE_FIELDS = frozenset(OrderCreateInputSerializer().fields)
+PATCH_FIELDS = frozenset(OrderPatchInputSerializer().fields)
 
 
 def _per_page(value: str | None) -> int:
@@ -108,9 +116,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     )
     def list(self, request):
         params = request.query_params
-        unknown = sorted(set(params) - LIST_PARAM_NAMES)
-        if unknown:
-            raise InvalidParam(unknown[0], f"Unknown parameter {unknown[0]}.")
+        refuse_unknown_params(params, LIST_PARAM_NAMES)
         per_page = _per_page(params.get("per_page"))
         ordering = params.get("ordering") or ORDER_KEYSET.default
         page = ORDER_KEYSET.paginate(
@@ -151,6 +157,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         responses={201: OrderObjectSerializer},
     )
     def create(self, request):
+        refuse_body_params_in_query(request, body_only=CREATE_FIELDS, accepted=CONTROL_PARAMS)
         params = OrderCreateInputSerializer(data=body_params(request))
         params.is_valid(raise_exception=True)
         draft = params.draft(
@@ -174,6 +181,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         responses={200: OrderDetailSerializer},
     )
     def retrieve(self, request, order_id: str):
+        refuse_unknown_params(request.query_params, CONTROL_PARAMS)
         order = selectors.order_object_get(order_id=order_id, user=request.user)
         return Response(OrderDetailSerializer(order).data, headers=_etag(order))
 
@@ -188,6 +196,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         responses={200: OrderPatchResultSerializer},
     )
     def partial_update(self, request, order_id: str):
+        refuse_body_params_in_query(request, body_only=PATCH_FIELDS, accepted=CONTROL_PARAMS)
         params = OrderPatchInputSerializer(data=body_params(request))
         params.is_valid(raise_exception=True)
         # a soft-deleted order is found here so that the service can say why it refuses
@@ -208,6 +217,7 @@ class OrderViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
         responses={200: OrderDeletedSerializer},
     )
     def destroy(self, request, order_id: str):
+        refuse_unknown_params(request.query_params, CONTROL_PARAMS)
         order = selectors.order_get(order_id=order_id, include_deleted=True, user=request.user)
         deleted_id = services.order_hard_delete(
             order=order,

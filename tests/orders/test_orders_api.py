@@ -347,3 +347,32 @@ def test_create_with_an_idempotency_key_creates_once(staff_api):
     assert again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     assert Order.objects.filter(first_name="Once").count() == 1
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _refused(response, name: str, text: str) -> None:
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["status"] == "invalid-param" and body["errors"] == {name: [text]}
+
+
+def test_a_parameter_an_endpoint_does_not_take_is_refused_not_ignored(staff_api):
+    order = OrderFactory(stage="received", first_name="Kept")
+    unknown = "foo is not a parameter of this API."
+    _refused(staff_api.get("/api/orders", {"foo": "1"}), "foo", unknown)
+    _refused(staff_api.get(f"/api/orders/{order.pk}?foo=1"), "foo", unknown)
+    _refused(staff_api.delete(f"/api/orders/{order.pk}?foo=1"), "foo", unknown)
+    # a field of the body sent in the query string would change nothing, silently
+    response = staff_api.patch(
+        f"/api/orders/{order.pk}?first_name=X", {"last_name": "Y"}, format="json"
+    )
+    _refused(
+        response, "first_name", "first_name goes in the request body, not in the query string."
+    )
+    response = staff_api.post("/api/orders?email=a@example.com", {}, format="json")
+    _refused(response, "email", "email goes in the request body, not in the query string.")
+    order.refresh_from_db()
+    assert order.first_name == "Kept" and order.last_name != "Y"
+    assert staff_api.get(f"/api/orders/{order.pk}?application=planoorder").status_code == 200
