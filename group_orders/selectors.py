@@ -9,9 +9,11 @@ from django.core import signing
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
-from accounts.models import Client, Employee, Liaison, User
+from accounts.models import User
+from accounts.selectors import user_client_ids
 from config.api.errors import InvalidParam, NotFound
 from group_orders.models import GroupOrder, RejectedRow, WorkerHeartbeat
+from orders.selectors import user_sees_every_order
 
 REPORT_FIELDS = ("normalized_csv", "accepted_orders_xlsx", "rejected_orders_xlsx")
 FILE_KINDS = ("file", *REPORT_FIELDS)
@@ -32,16 +34,13 @@ def worker_last_seen() -> datetime | None:
 
 
 def group_orders_visible_to(user: User) -> QuerySet[GroupOrder]:
-    """Staff (employees, superusers) see every group order; a liaison those of their
-    clients; a client user those of their client; everyone their own uploads."""
+    """The orders' rule (`user_sees_every_order`, `user_client_ids`): staff (admin staff,
+    employees, superusers) see every group order; a liaison those of their clients; a client
+    user those of their client; everyone their own uploads."""
     queryset = GroupOrder.objects.all()
-    if user.is_superuser or Employee.objects.filter(user_id=user.pk).exists():
+    if user_sees_every_order(user):
         return queryset
-    client_ids = list(Client.objects.filter(user_id=user.pk).values_list("pk", flat=True))
-    liaison = Liaison.objects.filter(user_id=user.pk).first()
-    if liaison is not None:
-        client_ids += list(liaison.clients.values_list("pk", flat=True))
-    return queryset.filter(Q(uploader_id=user.pk) | Q(client_id__in=client_ids))
+    return queryset.filter(Q(uploader_id=user.pk) | Q(client_id__in=user_client_ids(user)))
 
 
 def group_order_get(*, public_id: str, user: User | None = None) -> GroupOrder:

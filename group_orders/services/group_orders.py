@@ -12,13 +12,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actors import Actor
-from accounts.models import Client, Employee, Liaison
+from accounts.models import Client
+from accounts.selectors import user_client_ids
 from config.api.conditional import check_version
 from config.api.errors import InvalidParam, PermissionDenied, StorageUnavailable
 from group_orders.models import GroupOrder, Job
 from group_orders.services.imports import batch_size_setting
 from group_orders.services.jobs import job_enqueue
 from group_orders.services.uploads import CheckedFile, upload_check
+from orders.selectors import user_sees_every_order
 
 IMPORT_JOB = "group_orders.import"
 logger = logging.getLogger(__name__)
@@ -42,19 +44,16 @@ def _stamp(group_order: GroupOrder, actor: Actor, what: str) -> None:
 
 
 def _check_client(actor: Actor, client: Client | None) -> Client | None:
-    """The client the upload is for: staff may name any; a liaison one of theirs; a client
-    user uploads for their own client (the default)."""
+    """The client the upload is for, by the orders' rule: staff (who see every order) may
+    name any; a liaison one of theirs; a client user uploads for their own client (the
+    default)."""
     user = actor.user
-    if user is None or user.is_superuser or Employee.objects.filter(user_id=user.pk).exists():
+    if user_sees_every_order(user):
         return client
     own = Client.objects.filter(user_id=user.pk).first()
     if client is None:
         return own
-    allowed = {own.pk} if own else set()
-    liaison = Liaison.objects.filter(user_id=user.pk).first()
-    if liaison is not None:
-        allowed |= set(liaison.clients.values_list("pk", flat=True))
-    if client.pk not in allowed:
+    if client.pk not in user_client_ids(user):
         raise PermissionDenied("You may not upload orders for this client.")
     return client
 

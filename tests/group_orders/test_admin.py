@@ -248,9 +248,14 @@ def test_the_admin_shows_the_group_orders_the_api_shows(client, kind):
         assert client.get(history).status_code == (200 if shown else 404)
 
 
-def test_a_client_the_uploader_may_not_name_is_refused_under_the_client_field(client):
+def test_a_client_the_uploader_may_not_name_is_refused_under_the_client_field(client, monkeypatch):
     uploader = staff("group uploader", ClientFactory().user)  # a client's user, not an employee
     client.force_login(uploader)
+    # admin users are staff, who see every order and so may name any client; the refusal
+    # the service gives anyone else shows under the Client field
+    monkeypatch.setattr(
+        "group_orders.services.group_orders.user_sees_every_order", lambda user: False
+    )
     upload = SimpleUploadedFile("orders.csv", fixture_bytes("orders_mixed.csv"))
 
     response = client.post(
@@ -262,3 +267,15 @@ def test_a_client_the_uploader_may_not_name_is_refused_under_the_client_field(cl
         "client": ["You may not upload orders for this client."]
     }
     assert not GroupOrder.objects.exists()
+
+
+def test_admin_staff_may_upload_for_any_client(client):
+    uploader = staff("group uploader", ClientFactory().user)  # is_staff: sees every order
+    client.force_login(uploader)
+    other = ClientFactory()
+    upload = SimpleUploadedFile("orders.csv", fixture_bytes("orders_mixed.csv"))
+    response = client.post(
+        reverse("admin:group_orders_grouporder_add"), {"file": upload, "client": other.pk}
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    assert GroupOrder.objects.get().client == other

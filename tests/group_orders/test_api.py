@@ -614,3 +614,25 @@ def test_the_schema_documents_the_parameters_of_each_group_order_operation(api):
     reference = upload_body["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
     fields = set(schema["components"]["schemas"][reference]["properties"])
     assert fields == {"file", "client_id", "view", "application", "session_view", "token"}
+
+
+def test_who_sees_which_group_orders_is_the_orders_rule():
+    from group_orders.selectors import group_orders_visible_to
+    from orders.selectors import user_sees_every_order
+
+    theirs, other = ClientFactory(), ClientFactory()
+    liaison = LiaisonFactory()
+    liaison.clients.add(theirs)
+    own_upload = GroupOrderFactory(uploader=liaison.user)
+    of_theirs, of_other = GroupOrderFactory(client=theirs), GroupOrderFactory(client=other)
+    everything = {own_upload.pk, of_theirs.pk, of_other.pk}
+
+    def seen(user) -> set[int]:
+        return set(group_orders_visible_to(user).values_list("pk", flat=True))
+
+    assert seen(liaison.user) == {own_upload.pk, of_theirs.pk}
+    assert seen(theirs.user) == {of_theirs.pk}
+    # admin staff without an employee record: every order, so every group order (was: none)
+    admin_staff = UserFactory(is_staff=True)
+    assert user_sees_every_order(admin_staff) and seen(admin_staff) == everything
+    assert seen(EmployeeFactory().user) == everything
