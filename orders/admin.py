@@ -615,6 +615,7 @@ ORDER_STATE_FIELDS = [
     "completion_requested_by",
     "completed_at",
     "completion_state",
+    "completion_state_text",
     "version",
     "total_items",
     "order_total",
@@ -792,6 +793,33 @@ class OrderAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
 
     @admin.display(description="completion")
     def completion_state(self, order: Order) -> str:
+        return self._completion_state(order, link_job=True)
+
+    @admin.display(description="completion")
+    def completion_state_text(self, order: Order) -> str:
+        """`completion_state` for a user who may not open the job page (no role may): the
+        job's name, not a link to a 403."""
+        return self._completion_state(order, link_job=False)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.admin_site.get_model_admin(Job).has_view_permission(request):
+            return fieldsets
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": [
+                        "completion_state_text" if field == "completion_state" else field
+                        for field in options["fields"]
+                    ],
+                },
+            )
+            for name, options in fieldsets
+        ]
+
+    def _completion_state(self, order: Order, *, link_job: bool) -> str:
         """Where the order's completion stands, from the order and its latest completion job."""
         if not order.pk:
             return "—"
@@ -804,16 +832,17 @@ class OrderAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
             .order_by("-id")
             .first()
         )
-        job_link = (
-            format_html(
+        if job is None:
+            job_link = "no job"
+        elif link_job:
+            job_link = format_html(
                 '<a href="{}">job #{}</a> ({})',
                 reverse("admin:group_orders_job_change", args=[job.pk]),
                 job.pk,
                 job.get_status_display().lower(),
             )
-            if job is not None
-            else "no job"
-        )
+        else:
+            job_link = format_html("job #{} ({})", job.pk, job.get_status_display().lower())
         result = job.result if job is not None and isinstance(job.result, dict) else {}
         if order.completed_at is not None:
             email = result.get("email") if result.get("outcome") == "completed" else None
@@ -873,7 +902,11 @@ class OrderAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.is_deleted:
-            return [f.name for f in Order._meta.fields] + ["current_stage", "completion_state"]
+            return [f.name for f in Order._meta.fields] + [
+                "current_stage",
+                "completion_state",
+                "completion_state_text",
+            ]
         return super().get_readonly_fields(request, obj)
 
     # --- saving through the services

@@ -259,3 +259,17 @@ def test_a_worker_silent_for_longer_than_the_stale_window_warns_again(
     clock.advance(seconds=2)
     page = admin_client.get("/admin/").content.decode()
     assert f"{WARNING} since 2\xa0minutes ago" in page
+
+
+def test_a_user_who_may_not_open_jobs_sees_the_job_named_not_linked(client, ready_order):
+    from django.contrib.auth.models import Group
+
+    order = ready_order()
+    job = services.order_completion_request(order_number=order.number, actor=STAFF).job
+    manager = UserFactory(is_staff=True)
+    manager.groups.add(Group.objects.get(name="order manager"))  # no role may view jobs
+    client.force_login(manager)
+    page = client.get(order_url("change", order.pk)).content.decode()
+    job_page = reverse("admin:group_orders_job_change", args=[job.pk])
+    assert f"job #{job.pk} (queued)" in page and job_page not in page
+    assert client.get(job_page).status_code == 403
