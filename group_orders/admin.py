@@ -266,10 +266,7 @@ class GroupOrderAdmin(ReadOnlyHistoryAdmin):
         actor = Actor.for_user(request.user)
         queued, importing = 0, []
         for group_order in queryset:
-            rerun = group_order_rerun(group_order=group_order, actor=actor)
-            # the service queues nothing while an import job is queued or running: the job
-            # stays the same
-            if rerun.job_id != group_order.job_id:
+            if group_order_rerun(group_order=group_order, actor=actor):
                 queued += 1
             else:
                 importing.append(str(group_order))

@@ -16,7 +16,7 @@ from accounts.models import Client
 from accounts.selectors import user_client_ids
 from config.api.conditional import check_version
 from config.api.errors import InvalidParam, PermissionDenied, StorageUnavailable
-from group_orders.models import GroupOrder, Job
+from group_orders.models import GroupOrder
 from group_orders.services.imports import batch_size_setting
 from group_orders.services.jobs import job_enqueue
 from group_orders.services.uploads import CheckedFile, upload_check
@@ -118,18 +118,14 @@ def group_order_submit(
 
 
 @transaction.atomic
-def group_order_rerun(*, group_order: GroupOrder, actor: Actor) -> GroupOrder:
+def group_order_rerun(*, group_order: GroupOrder, actor: Actor) -> bool:
     """Run the import of this group order again, from its checkpoints: an interrupted or
     failed import resumes; a complete one rebuilds its files (no order is created twice) and
-    the uploader is e-mailed again. Does nothing while its import job is queued or running."""
+    the uploader is e-mailed again. Whether it queued the import: not while its import job is
+    queued, running or waiting to retry."""
     locked = GroupOrder.objects.select_for_update().get(pk=group_order.pk)
-    if (
-        locked.job_id
-        and Job.objects.filter(
-            pk=locked.job_id, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
-        ).exists()
-    ):
-        return locked
+    if locked.import_running():
+        return False
     job = job_enqueue(kind=IMPORT_JOB, actor=actor, subject=locked)
     locked.job = job
     locked.queue_job_id = str(job.pk)
@@ -150,7 +146,7 @@ def group_order_rerun(*, group_order: GroupOrder, actor: Actor) -> GroupOrder:
             *locked.email_owed(),
         ]
     )
-    return locked
+    return True
 
 
 @dataclass
