@@ -12,7 +12,7 @@ without being listed here.
 from dataclasses import dataclass
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, reverse
 from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 
@@ -22,7 +22,7 @@ from config.api.permissions import HasRoleAndAbility
 from tests.factories import ClientFactory, EmployeeFactory
 from tests.factories.group_orders import GroupOrderFactory
 from tests.factories.orders import OrderFactory
-from tests.quality.test_authorization_matrix import MATRIX, Scene
+from tests.quality.test_authorization_matrix import MATRIX, Scene, url_patterns
 from tests.quality.world import completed_order, grant, token_for
 
 pytestmark = pytest.mark.django_db
@@ -52,17 +52,8 @@ class Route:
 
 def api_routes() -> list[Route]:
     """Every Django REST framework view of the URL conf outside the admin."""
-
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, route)
-            else:
-                yield route, pattern
-
     found = []
-    for route, pattern in walk(get_resolver().url_patterns):
+    for route, pattern in url_patterns():
         view_class = getattr(pattern.callback, "cls", None)
         if route.startswith("admin/") or view_class is None:
             continue

@@ -133,19 +133,20 @@ MATRIX: dict[str, list[Probe]] = {
 CALLERS = ("owner", "stranger", "lacking ability", "expired session")
 
 
+def url_patterns(patterns=None, prefix: str = ""):
+    """(route, URLPattern) of every pattern of the URL conf, includes walked."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from url_patterns(pattern.url_patterns, route)
+        else:
+            yield route, pattern
+
+
 def routes_with_ids() -> dict[str, URLPattern]:
     """Every URL pattern outside the admin that takes a path parameter, by its route."""
-
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            route = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, route)
-            else:
-                yield route, pattern
-
     found = {}
-    for route, pattern in walk(get_resolver().url_patterns):
+    for route, pattern in url_patterns():
         if route.startswith("admin/"):
             continue
         converters = getattr(pattern.pattern, "converters", None)
