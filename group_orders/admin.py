@@ -10,6 +10,7 @@ from accounts.actors import Actor
 from accounts.models import Client
 from config.admin_history import ReadOnlyHistoryAdmin
 from config.api.errors import ApiError, PermissionDenied
+from group_orders.admin_links import job_fieldsets
 from group_orders.models import GroupOrder, ImportBatch, Job, JobEvent, RejectedRow, WorkerHeartbeat
 from group_orders.selectors import REPORT_FIELDS, group_orders_visible_to, report_link
 from group_orders.services.columns import REQUIRED_COLUMNS
@@ -44,10 +45,6 @@ class GroupOrderUploadForm(forms.Form):
         required=False,
         help_text="The client the orders are for (optional).",
     )
-
-
-def _job_name(field):
-    return "job_name" if field == "job_link" else field
 
 
 class RejectedRowInline(admin.TabularInline):
@@ -179,13 +176,7 @@ class GroupOrderAdmin(ReadOnlyHistoryAdmin):
         return group_orders_visible_to(request.user)
 
     def get_fieldsets(self, request, obj=None):
-        if self.admin_site.get_model_admin(Job).has_view_permission(request):
-            return self.fieldsets
-        # no role may open the job page: its name, not a link to a 403
-        return [
-            (name, {**options, "fields": [_job_name(field) for field in options["fields"]]})
-            for name, options in self.fieldsets
-        ]
+        return job_fieldsets(self, request, self.fieldsets, {"job_link": "job_name"})
 
     def has_change_permission(self, request, obj=None):
         # the change page is shown read-only (view permission); state changes are actions

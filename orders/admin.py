@@ -28,6 +28,7 @@ from accounts.models import User
 from config.admin_history import ReadOnlyHistoryAdmin
 from config.api.conditional import PreconditionFailed
 from config.api.errors import ApiError
+from group_orders.admin_links import job_fieldsets
 from group_orders.models import Job
 from orders import services
 from orders.exports import orders_csv_lines, orders_xlsx
@@ -802,22 +803,12 @@ class OrderAdmin(ReadOnlyHistoryAdmin, LargeTableAdmin):
         return self._completion_state(order, link_job=False)
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
-        if self.admin_site.get_model_admin(Job).has_view_permission(request):
-            return fieldsets
-        return [
-            (
-                name,
-                {
-                    **options,
-                    "fields": [
-                        "completion_state_text" if field == "completion_state" else field
-                        for field in options["fields"]
-                    ],
-                },
-            )
-            for name, options in fieldsets
-        ]
+        return job_fieldsets(
+            self,
+            request,
+            super().get_fieldsets(request, obj),
+            {"completion_state": "completion_state_text"},
+        )
 
     def _completion_state(self, order: Order, *, link_job: bool) -> str:
         """Where the order's completion stands, from the order and its latest completion job."""
