@@ -53,7 +53,16 @@ UNCOMPUTED_FORMULA = _unreadable(
     "such as openpyxl): open the file in Excel or LibreOffice and save it again, or write "
     "the value itself."
 )
-_ERROR_CELLS: dict[str, UnreadableCell] = {}
+# Excel's error values, one cell object each; any other text in an error cell gets its own
+# (a file's arbitrary texts must not grow a process-wide cache)
+_ERROR_CELLS: dict[str, UnreadableCell] = {
+    error: _unreadable(f"is a spreadsheet error ({error}).")
+    for error in (
+        "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+        "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!",
+        "#UNKNOWN!", "#PYTHON!",
+    )
+}  # fmt: skip
 
 
 def _has_formulas_or_errors(sheet: bytes) -> bool:
@@ -368,9 +377,10 @@ def _cell_value(cell, shared: list[str], styles: dict[int, str], epoch: date) ->
     if not value:
         return UNCOMPUTED_FORMULA if cell.find(f"{_MAIN_NS}f") is not None else ""
     if kind == "e":
-        if value not in _ERROR_CELLS:
-            _ERROR_CELLS[value] = _unreadable(f"is a spreadsheet error ({value[:20]}).")
-        return _ERROR_CELLS[value]
+        known = _ERROR_CELLS.get(value)  # (a blank text: falsy, so not `or`)
+        return (
+            known if known is not None else _unreadable(f"is a spreadsheet error ({value[:20]}).")
+        )
     if kind == "s":
         return shared[int(value)]
     if kind == "b":

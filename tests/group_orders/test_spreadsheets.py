@@ -461,3 +461,20 @@ def test_the_report_files_show_each_accepted_row_cell_by_cell(tmp_path):
     rows = sheet.get_sheet_by_index(0).to_python()
     assert rows[1][:4] == ["1001", 2, "Ada", "=cmd"]
     assert rows[1][7] == "a|b"
+
+
+def test_error_cells_do_not_grow_a_cache_with_a_files_texts(tmp_path):
+    from group_orders import spreadsheets
+
+    before = len(spreadsheets._ERROR_CELLS)
+    rows = [inline_cell("A1", "header")]
+    rows += [f'<c r="A{n}" t="e"><v>#ODD{n}</v></c>' for n in range(2, 200)]
+    rows.append('<c r="A200" t="e"><v>#DIV/0!</v></c>')
+    with open(handmade_xlsx(tmp_path / "errors.xlsx", rows), "rb") as handle:
+        cells = [row[0] for _, row in spreadsheets.xlsx_rows(handle)][1:]
+    assert [cell.reason for cell in cells[:2]] == [
+        "is a spreadsheet error (#ODD2).",
+        "is a spreadsheet error (#ODD3).",
+    ]
+    assert cells[-1] is spreadsheets._ERROR_CELLS["#DIV/0!"]
+    assert len(spreadsheets._ERROR_CELLS) == before
